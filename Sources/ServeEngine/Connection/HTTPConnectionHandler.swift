@@ -1,0 +1,408 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+import NIOCore
+import NIOHTTP1
+
+/// One client connection: the seed's `BaseHTTPRequestHandler.handle()` loop.
+///
+/// It sits after NIO's decoder and `HTTPServerPipelineHandler` (which answers pipelined requests
+/// in order), applies the keep-alive and timeout rules of `ConnectionStateMachine`, maps parser
+/// errors to python's status codes, dispatches each request to the first `RequestHandler` that
+/// claims it, and publishes the connection's events.
+final class HTTPConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let server: ServerContext
+    private let tracker: InboundActivityTracker
+    private var machine: ConnectionStateMachine
+    private var context: ChannelHandlerContext?
+    private var dateCache: DateHeaderCache?
+    private let id: ConnectionID
+    private(set) var peerDescription = "-"
+    private var peer: SocketAddress?
+    private var local: SocketAddress?
+    private var requestCount = 0
+    private var writer: ResponseWriter?
+    private var responder: (any RequestResponder)?
+    private var timer: Scheduled<Void>?
+    private var closeReason: CloseReason?
+    private var isActive = false
+    /// Set only to send a 408 between requests: NIO's pipelining handler allows no response while
+    /// it waits for a request, so that one response is written past it.
+    private var bypassContext: ChannelHandlerContext?
+
+    init(server: ServerContext, tracker: InboundActivityTracker) {
+        self.server = server
+        self.tracker = tracker
+        self.id = server.makeConnectionID()
+        self.machine = ConnectionStateMachine(
+            now: WallClock.monotonicNanoseconds(),
+            timeoutNanoseconds: server.configuration.timeoutNanoseconds
+        )
+    }
+
+    // MARK: Channel life
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.dateCache = self.server.dateCache(for: context.eventLoop)
+        if context.channel.isActive { self.becameActive(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        self.timer = nil
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.becameActive(context: context)
+        context.fireChannelActive()
+    }
+
+    private func becameActive(context: ChannelHandlerContext) {
+        guard !self.isActive else { return }
+        self.isActive = true
+        self.peer = context.channel.remoteAddress
+        self.local = context.channel.localAddress
+        self.peerDescription = Self.describe(self.peer)
+        self.server.registry.add(self.id, context.channel)
+        self.server.bus.publish(
+            .connectionOpened(
+                ConnectionOpened(
+                    id: self.id,
+                    peer: self.peerDescription,
+                    local: Self.describe(self.local, withPort: true),
+                    time: .now()
+                )
+            )
+        )
+        self.machine.activity(now: WallClock.monotonicNanoseconds())
+        self.armTimer(context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if self.isActive {
+            self.isActive = false
+            self.timer?.cancel()
+            self.timer = nil
+            self.machine.closing()
+            let responder = self.responder
+            self.responder = nil
+            self.writer?.connectionLost()
+            self.writer = nil
+            responder?.cancel()
+            let reason =
+                self.closeReason
+                ?? (self.server.stopping.load(ordering: .relaxed) ? .serverStopping : .clientClosed)
+            self.server.bus.publish(
+                .connectionClosed(
+                    ConnectionClosed(id: self.id, reason: reason, requestsServed: self.requestCount, time: .now())
+                )
+            )
+            self.server.registry.remove(self.id)
+        }
+        context.fireChannelInactive()
+    }
+
+    // MARK: Requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch Self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.receivedHead(head, context: context)
+        case .body(let buffer):
+            self.machine.activity(now: WallClock.monotonicNanoseconds())
+            self.responder?.receiveBody(buffer)
+        case .end:
+            self.tracker.requestCompleted()
+            self.responder?.receiveEnd()
+            if self.machine.requestEnded(now: WallClock.monotonicNanoseconds()) == .close {
+                self.close(reason: .notKeepAlive)
+            }
+        }
+    }
+
+    private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let now = WallClock.monotonicNanoseconds()
+        let configuration = self.server.configuration
+        let keepAlive = configuration.protocolVersion == .http1_1 && head.isKeepAlive
+        guard self.machine.headReceived(keepAlive: keepAlive, now: now) else { return }
+        let writer = self.beginRequest(head, now: now)
+
+        // RFC 9112 §3: python reads at most 65,536 bytes of request line.
+        let lineLength = head.method.rawValue.utf8.count + head.uri.utf8.count + 12
+        if lineLength > configuration.maxRequestLineBytes || self.tracker.requestLineExceeds(configuration.maxRequestLineBytes) {
+            writer.respond(error: HTTPError(.uriTooLong), closeConnection: true)
+            return
+        }
+        // RFC 9110 §15.6.6: only HTTP/1.x is spoken here.
+        guard head.version.major == 1 else {
+            writer.respond(
+                error: HTTPError(.httpVersionNotSupported, message: "Invalid HTTP version (\(head.version.major).\(head.version.minor))"),
+                closeConnection: true
+            )
+            return
+        }
+        // RFC 9110 §10.1.1.
+        if let expectation = head.headers.first(name: "expect") {
+            guard expectation.lowercased() == "100-continue" else {
+                writer.respond(error: HTTPError(.expectationFailed), closeConnection: true)
+                return
+            }
+            if head.version == .http1_1 {
+                self.write(.head(HTTPResponseHead(version: .http1_1, status: .continue)), promise: nil)
+                self.flush()
+            }
+        }
+
+        for handler in self.server.handlers {
+            if let responder = handler.responder(for: writer.request, environment: writer.environment) {
+                self.responder = responder
+                responder.start(writer: writer)
+                return
+            }
+        }
+        writer.respond(
+            error: HTTPError(.notImplemented, message: "Unsupported method ('\(head.method.rawValue)')")
+        )
+    }
+
+    /// Counts the request, publishes `requestReceived` and makes its writer.
+    private func beginRequest(_ head: HTTPRequestHead, now: Int64) -> ResponseWriter {
+        self.requestCount += 1
+        let request = Request(
+            id: RequestID(connection: self.id, index: self.requestCount),
+            head: head,
+            peer: self.peer,
+            local: self.local
+        )
+        self.server.bus.publish(
+            .requestReceived(
+                RequestReceived(
+                    id: request.id,
+                    method: head.method.rawValue,
+                    target: head.uri,
+                    version: head.version.description,
+                    headers: HeaderFields(head.headers),
+                    peer: self.peerDescription,
+                    time: .now()
+                )
+            )
+        )
+        let writer = ResponseWriter(
+            request: request,
+            environment: self.server.environment(),
+            eventLoop: self.context!.eventLoop,
+            connection: self,
+            bus: self.server.bus,
+            now: now
+        )
+        self.writer = writer
+        return writer
+    }
+
+    // MARK: Errors and events
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let parserError = error as? HTTPParserError {
+            self.answerParserError(parserError, context: context)
+            return
+        }
+        if error is ByteToMessageDecoderError {
+            // Bytes after a parse error: the error page is already on its way.
+            return
+        }
+        if let ioError = error as? IOError, ioError.errnoCode == ECONNRESET || ioError.errnoCode == EPIPE {
+            self.close(reason: .clientClosed)
+        } else {
+            self.server.bus.publish(.log(LogLine(level: .warning, message: "connection error: \(error)", connection: self.id)))
+            self.close(reason: .error)
+        }
+    }
+
+    /// Answers a request NIO could not parse, like python's `parse_request` and `handle_one_request`.
+    private func answerParserError(_ error: HTTPParserError, context: ChannelHandlerContext) {
+        guard self.isActive, self.machine.phase == .awaitingHead || self.writer == nil else {
+            self.close(reason: .protocolError)
+            return
+        }
+        if case .invalidEOFState = error, !self.tracker.partialRequest {
+            // The connection closed between requests: nothing to answer.
+            self.close(reason: .clientClosed)
+            return
+        }
+        let configuration = self.server.configuration
+        let httpError: HTTPError
+        switch error {
+        case .headerOverflow:
+            httpError =
+                self.tracker.requestLineExceeds(configuration.maxRequestLineBytes)
+                ? HTTPError(.uriTooLong)
+                : HTTPError(.init(statusCode: 431), message: "Request header fields too large")
+        case .invalidVersion:
+            httpError = HTTPError(.httpVersionNotSupported, message: "Invalid HTTP version")
+        case .invalidMethod where self.tracker.requestLineStartsWithToken:
+            httpError = HTTPError(
+                .notImplemented,
+                message: "Unsupported method ('\(self.tracker.requestLineMethod ?? "")')"
+            )
+        case .invalidEOFState:
+            self.close(reason: .clientClosed)
+            return
+        default:
+            httpError = HTTPError(.badRequest, message: "Bad request syntax")
+        }
+        self.server.bus.publish(
+            .log(LogLine(level: .info, message: "code \(httpError.status.code), message \(httpError.message)", connection: self.id))
+        )
+        self.answerWithoutHead(httpError, reason: .protocolError)
+    }
+
+    /// Sends `error` for a request whose head never arrived, then closes.
+    private func answerWithoutHead(_ error: HTTPError, reason: CloseReason) {
+        self.closeReason = self.closeReason ?? reason
+        let now = WallClock.monotonicNanoseconds()
+        let method = self.tracker.requestLineMethod ?? "-"
+        let head = HTTPRequestHead(version: .http1_1, method: .RAW(value: method), uri: "-")
+        self.machine.closing()
+        let writer = self.beginRequest(head, now: now)
+        writer.respond(error: error, closeConnection: true)
+        self.close(reason: reason)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The client half-closed: finish the current response, then close.
+            if self.machine.wantsToClose() { self.close(reason: .clientClosed) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: Used by ResponseWriter
+
+    var keepsAlive: Bool { self.machine.keepAlive }
+
+    func dateHeader() -> String { self.dateCache?.current() ?? HTTPDate.format(secondsSinceEpoch: EventTime.now().secondsSinceEpoch) }
+
+    func write(_ part: HTTPServerResponsePart, promise: EventLoopPromise<Void>?) {
+        guard let context = self.bypassContext ?? self.context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        context.write(Self.wrapOutboundOut(part), promise: promise)
+    }
+
+    func flush() { (self.bypassContext ?? self.context)?.flush() }
+
+    func noteWriteProgress() { self.machine.activity(now: WallClock.monotonicNanoseconds()) }
+
+    /// The current response must close the connection.
+    func forceCloseAfterResponse() { self.machine.forceClose() }
+
+    /// The writer is about to write `.end`. Returns whether the connection must then close.
+    /// Called before the write because the write may deliver the next pipelined request at once.
+    func responseWillEnd(_ writer: ResponseWriter) -> Bool {
+        if self.writer === writer {
+            self.writer = nil
+            self.responder = nil
+        }
+        switch self.machine.responseEnded(now: WallClock.monotonicNanoseconds()) {
+        case .close: return true
+        case .keepOpen, nil: return self.machine.phase == .closing
+        }
+    }
+
+    /// Closes once everything written so far has been flushed.
+    func closeAfterResponse() {
+        self.closeReason = self.closeReason ?? .notKeepAlive
+        self.context?.close(promise: nil)
+    }
+
+    /// The writer published its outcome.
+    func responseFinished(_ writer: ResponseWriter) {
+        if self.writer === writer {
+            self.writer = nil
+            self.responder = nil
+        }
+    }
+
+    /// Closes at once (a handler failed mid-response).
+    func abortConnection(reason: CloseReason) {
+        self.writer = nil
+        self.responder = nil
+        self.close(reason: reason)
+    }
+
+    private func close(reason: CloseReason) {
+        self.closeReason = self.closeReason ?? reason
+        self.machine.closing()
+        self.context?.close(promise: nil)
+    }
+
+    // MARK: Timer
+
+    private func armTimer(context: ChannelHandlerContext) {
+        guard self.timer == nil else { return }
+        self.schedule(at: self.machine.deadline, context: context)
+    }
+
+    private func schedule(at deadline: Int64, context: ChannelHandlerContext) {
+        let delay = max(0, deadline - WallClock.monotonicNanoseconds())
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay)) { [self] in
+            self.timerFired()
+        }
+    }
+
+    private func timerFired() {
+        self.timer = nil
+        guard let context = self.context, self.isActive else { return }
+        // Reads counted by the tracker are activity too.
+        if self.tracker.lastRead > self.machine.lastActivity, self.machine.phase != .awaitingHead {
+            self.machine.activity(now: self.tracker.lastRead)
+        }
+        let action = self.machine.timerFired(
+            now: WallClock.monotonicNanoseconds(),
+            partialRequest: self.tracker.partialRequest,
+            waitingForClient: (self.writer?.pendingWrites ?? 0) > 0,
+            responseStarted: self.writer?.hasStarted ?? false
+        )
+        switch action {
+        case .rearm(let deadline):
+            self.schedule(at: deadline, context: context)
+        case .none:
+            break
+        case .close(let reason, let sendTimeoutResponse):
+            if sendTimeoutResponse {
+                if let writer = self.writer, !writer.hasStarted {
+                    self.closeReason = reason
+                    writer.respond(error: HTTPError(.requestTimeout), closeConnection: true)
+                    self.close(reason: reason)
+                } else {
+                    self.bypassContext = try? context.pipeline.syncOperations.context(
+                        handlerType: HTTPServerPipelineHandler.self
+                    )
+                    self.answerWithoutHead(HTTPError(.requestTimeout), reason: reason)
+                }
+            } else {
+                self.close(reason: reason)
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    /// `127.0.0.1` or `::1` (python's `client_address[0]`), or `ip:port` when asked.
+    static func describe(_ address: SocketAddress?, withPort: Bool = false) -> String {
+        guard let address else { return "-" }
+        let ip = address.ipAddress ?? "\(address)"
+        guard withPort, let port = address.port else { return ip }
+        return address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+}

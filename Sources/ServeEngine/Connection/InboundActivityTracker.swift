@@ -1,0 +1,91 @@
+import NIOCore
+
+/// Watches the raw bytes a client sends, before NIO's HTTP decoder sees them.
+///
+/// It records when the client was last heard from (for the timeouts), whether a new request has
+/// started (so a timeout mid-request can be answered with 408), and the length and first token of
+/// each request line, so a decoder overflow can be told apart: an over-long request line is 414,
+/// over-large headers are 431 (RFC 9112 §3, RFC 6585 §5); an unknown method is 501, garbage is 400.
+final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    /// Monotonic time of the last read.
+    private(set) var lastRead: Int64 = 0
+    /// Bytes arrived since the last request ended (or the connection opened).
+    private(set) var partialRequest = false
+    /// Length, in bytes including CRLF, of the request line being scanned or last scanned.
+    private(set) var requestLineLength = 0
+    /// The first bytes of the request line, up to `methodPrefixCapacity`.
+    private(set) var requestLinePrefix: [UInt8] = []
+    private var scanning = true
+    private static let methodPrefixCapacity = 24
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = Self.unwrapInboundIn(data)
+        self.lastRead = WallClock.monotonicNanoseconds()
+        if buffer.readableBytes > 0 { self.partialRequest = true }
+        if self.scanning { self.scan(buffer) }
+        context.fireChannelRead(data)
+    }
+
+    private func scan(_ buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { bytes in
+            var index = 0
+            // RFC 9112 §2.2: ignore at least one empty line before a request line.
+            if self.requestLineLength == 0 {
+                while index < bytes.count, bytes[index] == UInt8(ascii: "\r") || bytes[index] == UInt8(ascii: "\n") {
+                    index += 1
+                }
+            }
+            let start = index
+            let room = Self.methodPrefixCapacity - self.requestLinePrefix.count
+            if room > 0 {
+                self.requestLinePrefix.append(contentsOf: bytes[start..<min(bytes.count, start + room)])
+            }
+            if let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                self.requestLineLength += newline - start + 1
+                self.scanning = false
+            } else {
+                self.requestLineLength += bytes.count - start
+            }
+        }
+    }
+
+    /// The connection handler finished a request: the next bytes start a new request line.
+    func requestCompleted() {
+        self.partialRequest = false
+        self.scanning = true
+        self.requestLineLength = 0
+        self.requestLinePrefix.removeAll(keepingCapacity: true)
+    }
+
+    /// Whether the request line seen so far is longer than `limit` bytes.
+    func requestLineExceeds(_ limit: Int) -> Bool {
+        self.requestLineLength > limit
+    }
+
+    /// Whether the request line starts with a syntactically valid method token (RFC 9110 §9.1, §5.6.2)
+    /// followed by a space: the decoder rejected a method it does not know, not garbage.
+    var requestLineStartsWithToken: Bool {
+        guard let space = self.requestLinePrefix.firstIndex(of: UInt8(ascii: " ")), space > 0 else { return false }
+        return self.requestLinePrefix[..<space].allSatisfy(Self.isTokenCharacter)
+    }
+
+    /// The method token at the start of the request line, if it is one.
+    var requestLineMethod: String? {
+        guard self.requestLineStartsWithToken, let space = self.requestLinePrefix.firstIndex(of: UInt8(ascii: " "))
+        else { return nil }
+        return String(decoding: self.requestLinePrefix[..<space], as: UTF8.self)
+    }
+
+    private static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+}

@@ -1,0 +1,264 @@
+import NIOCore
+import NIOHTTP1
+
+/// Writes one response and reports it as events: the seed's `send_response`, `send_header`,
+/// `end_headers`, `send_error` and `log_request` in one place.
+///
+/// It adds `Server`, `Date` and `Connection`, never writes a body for HEAD or for statuses that
+/// cannot have one (RFC 9110 §9.3.2, §15), counts body bytes as the kernel takes them, publishes
+/// progress at most every 50 ms and the request's outcome once. Used from the connection's
+/// event loop only.
+public final class ResponseWriter {
+    enum State {
+        case idle
+        case streaming
+        case ended
+    }
+
+    public let request: Request
+    public let environment: HandlerEnvironment
+    public let eventLoop: EventLoop
+    private let connection: HTTPConnectionHandler
+    private let bus: EventBus
+    private let requestVersion: HTTPVersion
+    private let startedAt: Int64
+    private let responseVersion: HTTPVersion
+    private(set) var state = State.idle
+    private var finished = false
+    /// The status sent, once the head is written.
+    public private(set) var status: HTTPResponseStatus?
+    /// Body bytes the kernel has accepted.
+    public private(set) var bytesSent: Int64 = 0
+    private var bytesReported: Int64 = 0
+    private var lastProgressEvent: Int64
+    private var expectedBodyBytes: Int64?
+    /// Body writes handed to the channel and not completed yet.
+    private(set) var pendingWrites = 0
+    private var suppressBody = false
+
+    /// Minimum spacing of body-progress events.
+    static let progressInterval: Int64 = 50_000_000
+
+    init(
+        request: Request,
+        environment: HandlerEnvironment,
+        eventLoop: EventLoop,
+        connection: HTTPConnectionHandler,
+        bus: EventBus,
+        now: Int64
+    ) {
+        self.request = request
+        self.environment = environment
+        self.eventLoop = eventLoop
+        self.connection = connection
+        self.bus = bus
+        self.requestVersion = request.head.version
+        self.startedAt = now
+        self.lastProgressEvent = now
+        let server: HTTPVersion =
+            environment.configuration.protocolVersion == .http1_0 ? .http1_0 : .http1_1
+        self.responseVersion = request.head.version.minor == 0 || server == .http1_0 ? .http1_0 : .http1_1
+    }
+
+    /// Whether the client asked with HEAD: the writer will drop any body.
+    public var isHeadRequest: Bool { self.request.head.method == .HEAD }
+
+    /// Whether the head has been written.
+    public var hasStarted: Bool { self.state != .idle }
+
+    /// Writes the status line and headers. `Content-Length` in `headers` is the body size
+    /// (for HEAD: the size a GET would have sent).
+    public func writeHead(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders()) {
+        guard self.state == .idle else { return }
+        let head = self.makeHead(status: status, headers: headers)
+        self.state = .streaming
+        self.connection.write(.head(head), promise: nil)
+    }
+
+    /// Writes a body part and flushes it. The future completes when the kernel has taken it,
+    /// which is how streaming handlers pace themselves (backpressure). For HEAD it succeeds at once.
+    @discardableResult
+    public func writeBody(_ data: IOData) -> EventLoopFuture<Void> {
+        guard self.state == .streaming, !self.finished else {
+            return self.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+        }
+        if self.suppressBody { return self.eventLoop.makeSucceededVoidFuture() }
+        let count = Int64(data.readableBytes)
+        let promise = self.eventLoop.makePromise(of: Void.self)
+        self.pendingWrites += 1
+        self.connection.write(.body(data), promise: promise)
+        self.connection.flush()
+        return promise.futureResult.assumeIsolated().map { [self] in
+            self.pendingWrites -= 1
+            self.bytesSent += count
+            self.connection.noteWriteProgress()
+            self.publishProgressIfDue()
+        }.nonisolated()
+    }
+
+    /// Ends the response. The connection then stays open for the next request or closes.
+    public func end() {
+        guard self.state == .streaming else { return }
+        self.state = .ended
+        let close = self.connection.responseWillEnd(self)
+        let promise = self.eventLoop.makePromise(of: Void.self)
+        self.connection.write(.end(nil), promise: promise)
+        self.connection.flush()
+        promise.futureResult.assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success: self.finish(.completed)
+            case .failure: self.finish(.abortedByClient)
+            }
+        }
+        if close { self.connection.closeAfterResponse() }
+    }
+
+    /// Sends a complete response in one flush: head, body (unless suppressed) and end.
+    public func respond(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer? = nil) {
+        guard self.state == .idle else { return }
+        var headers = headers
+        if let body, !headers.contains(name: "content-length") {
+            headers.add(name: "Content-Length", value: String(body.readableBytes))
+        } else if body == nil, !headers.contains(name: "content-length") {
+            headers.add(name: "Content-Length", value: "0")
+        }
+        self.writeHead(status: status, headers: headers)
+        if let body, !self.suppressBody, body.readableBytes > 0 {
+            let count = Int64(body.readableBytes)
+            let promise = self.eventLoop.makePromise(of: Void.self)
+            self.pendingWrites += 1
+            self.connection.write(.body(.byteBuffer(body)), promise: promise)
+            promise.futureResult.assumeIsolated().whenSuccess { [self] in
+                self.pendingWrites -= 1
+                self.bytesSent += count
+            }
+        }
+        self.end()
+    }
+
+    /// Sends an error page like python's `send_error`: the status, `text/html;charset=utf-8`,
+    /// `Content-Length`, and an HTML body unless the status or HEAD forbids one.
+    /// - Parameter closeConnection: close after this response (the request could not be parsed).
+    public func respond(error: HTTPError, closeConnection: Bool = false) {
+        guard self.state == .idle else {
+            self.fail()
+            return
+        }
+        if closeConnection { self.connection.forceCloseAfterResponse() }
+        var headers = HTTPHeaders()
+        for (name, value) in error.headers { headers.add(name: name, value: value) }
+        if error.allowsBody {
+            var body = ByteBuffer(string: error.page)
+            if self.isHeadRequest { body.clear() }
+            headers.add(name: "Content-Type", value: "text/html;charset=utf-8")
+            headers.add(name: "Content-Length", value: String(error.page.utf8.count))
+            self.respond(status: error.status, headers: headers, body: self.isHeadRequest ? nil : body)
+        } else {
+            self.respond(status: error.status, headers: headers, body: nil)
+        }
+    }
+
+    /// The handler could not complete: a 500 page if nothing was sent yet, otherwise the connection
+    /// is closed so the client sees the body is incomplete.
+    public func fail(message: String? = nil) {
+        if let message {
+            self.bus.publish(.log(LogLine(level: .error, message: message, connection: self.request.id.connection)))
+        }
+        if self.state == .idle {
+            self.respond(error: HTTPError(.internalServerError, message: message), closeConnection: false)
+            return
+        }
+        guard !self.finished else { return }
+        self.state = .ended
+        self.finish(.failed)
+        self.connection.abortConnection(reason: .error)
+    }
+
+    /// The connection went away before the response ended.
+    func connectionLost() {
+        guard !self.finished else { return }
+        self.finish(.abortedByClient)
+    }
+
+    private func makeHead(status: HTTPResponseStatus, headers: HTTPHeaders) -> HTTPResponseHead {
+        var headers = headers
+        let code = status.code
+        let bodyAllowed = code >= 200 && code != 204 && code != 304
+        self.suppressBody = self.isHeadRequest || !bodyAllowed
+        if let length = headers.first(name: "content-length") {
+            self.expectedBodyBytes = Int64(length)
+        } else if bodyAllowed, !self.isHeadRequest {
+            if self.responseVersion == .http1_0 {
+                // No length and no chunking in HTTP/1.0: the end of the body is the end of the connection.
+                self.connection.forceCloseAfterResponse()
+            }
+        }
+        headers.replaceOrAdd(name: "Server", value: self.environment.configuration.serverSoftware)
+        headers.replaceOrAdd(name: "Date", value: self.connection.dateHeader())
+        if self.connection.keepsAlive {
+            if self.responseVersion == .http1_0 { headers.replaceOrAdd(name: "Connection", value: "keep-alive") }
+        } else {
+            headers.replaceOrAdd(name: "Connection", value: "close")
+        }
+        self.status = status
+        let head = HTTPResponseHead(version: self.responseVersion, status: status, headers: headers)
+        self.bus.publish(
+            .responseStarted(
+                ResponseStarted(
+                    id: self.request.id,
+                    status: Int(code),
+                    reason: status.reasonPhrase,
+                    headers: HeaderFields(headers),
+                    expectedBodyBytes: self.suppressBody ? 0 : self.expectedBodyBytes,
+                    time: .now()
+                )
+            )
+        )
+        return head
+    }
+
+    private func publishProgressIfDue() {
+        let now = WallClock.monotonicNanoseconds()
+        guard now - self.lastProgressEvent >= Self.progressInterval, !self.finished else { return }
+        self.lastProgressEvent = now
+        let delta = self.bytesSent - self.bytesReported
+        self.bytesReported = self.bytesSent
+        self.bus.publish(
+            .bodyProgress(
+                BodyProgress(
+                    id: self.request.id,
+                    bytesSent: self.bytesSent,
+                    expectedBodyBytes: self.expectedBodyBytes,
+                    time: .now()
+                )
+            ),
+            addingBytes: delta
+        )
+    }
+
+    private func finish(_ outcome: RequestOutcome) {
+        guard !self.finished else { return }
+        self.finished = true
+        let delta = self.bytesSent - self.bytesReported
+        self.bytesReported = self.bytesSent
+        let head = self.request.head
+        self.bus.publish(
+            .requestFinished(
+                RequestFinished(
+                    id: self.request.id,
+                    method: head.method.rawValue,
+                    target: head.uri,
+                    version: head.version.description,
+                    peer: self.connection.peerDescription,
+                    status: Int(self.status?.code ?? 0),
+                    bytesSent: self.bytesSent,
+                    durationNanoseconds: WallClock.monotonicNanoseconds() - self.startedAt,
+                    outcome: outcome,
+                    time: .now()
+                )
+            ),
+            addingBytes: delta
+        )
+        self.connection.responseFinished(self)
+    }
+}

@@ -1,0 +1,241 @@
+import Atomics
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The HTTP server: the seed's `HTTPServer`/`ThreadingHTTPServer` on NIO event loops.
+///
+/// `start` binds and returns once listening; `stopListening` and `listen` pause and resume serving
+/// on the same address (the dashboard's `S` key); `shutdown` stops for good. A stop is graceful:
+/// the listener closes, idle keep-alive connections close at once, in-flight responses finish, and
+/// whatever is left after the grace period is closed.
+public final class HTTPServer: Sendable {
+    /// Why the server could not start or listen.
+    public enum StartError: Error, CustomStringConvertible {
+        case addressInUse(host: String, port: Int)
+        case cannotBind(host: String, port: Int, reason: String)
+        case badRoot(DocumentRoot.ValidationError)
+
+        public var description: String {
+            switch self {
+            case .addressInUse(let host, let port):
+                "cannot listen on \(host) port \(port): address already in use (try --port 0 to pick a free port)"
+            case .cannotBind(let host, let port, let reason):
+                "cannot listen on \(host) port \(port): \(reason)"
+            case .badRoot(let error):
+                "cannot serve \(error)"
+            }
+        }
+    }
+
+    public let configuration: ServerConfiguration
+    /// Where the engine's events go.
+    public let bus: EventBus
+    /// The served folder.
+    public let root: DocumentRoot
+    private let context: ServerContext
+    private let group: MultiThreadedEventLoopGroup
+    private let threadPool: NIOThreadPool
+    private let listener: NIOLockedValueBox<Listener>
+
+    private struct Listener {
+        var channels: [Channel] = []
+        var addresses: [SocketAddress] = []
+        /// The port actually bound, kept so a restart after `stopListening` reuses it.
+        var port: Int
+        var state: ServerState = .starting
+    }
+
+    /// The addresses the server is listening on (empty while stopped).
+    public var boundAddresses: [SocketAddress] { self.listener.withLockedValue { $0.addresses } }
+
+    /// The port in use (the real one when 0 was asked for).
+    public var port: Int { self.listener.withLockedValue { $0.port } }
+
+    public var state: ServerState { self.listener.withLockedValue { $0.state } }
+
+    /// Exact totals since start.
+    public var totals: ServerTotals { self.bus.totals }
+
+    private init(configuration: ServerConfiguration, handlers: [any RequestHandler], bus: EventBus) throws {
+        let root: DocumentRoot
+        do {
+            root = try DocumentRoot(path: configuration.directory)
+        } catch {
+            throw StartError.badRoot(error)
+        }
+        self.configuration = configuration
+        self.bus = bus
+        self.root = root
+        let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let blocking = configuration.blockingThreads > 0 ? configuration.blockingThreads : max(2, 2 * threads)
+        self.threadPool = NIOThreadPool(numberOfThreads: blocking)
+        self.threadPool.start()
+        self.context = ServerContext(
+            configuration: configuration,
+            bus: bus,
+            handlers: handlers,
+            root: root,
+            threadPool: self.threadPool,
+            eventLoops: Array(self.group.makeIterator())
+        )
+        self.listener = NIOLockedValueBox(Listener(port: configuration.port))
+    }
+
+    /// Validates the root, binds and starts serving.
+    /// - Parameter handlers: asked in order for each request (python's `do_<METHOD>` dispatch).
+    public static func start(
+        configuration: ServerConfiguration,
+        handlers: [any RequestHandler],
+        bus: EventBus? = nil
+    ) async throws -> HTTPServer {
+        let server = try HTTPServer(
+            configuration: configuration,
+            handlers: handlers,
+            bus: bus ?? EventBus(capacity: configuration.eventBufferCapacity)
+        )
+        do {
+            try await server.listen()
+        } catch {
+            await server.releaseResources()
+            throw error
+        }
+        return server
+    }
+
+    /// Starts listening again after `stopListening`, on the same address and port.
+    public func listen() async throws {
+        let (host, port): (String, Int) = self.listener.withLockedValue { ($0.state == .running ? nil : (self.configuration.host, $0.port)) } ?? ("", -1)
+        guard port >= 0 else { return }
+        self.context.stopping.store(false, ordering: .relaxed)
+        let channel: Channel
+        do {
+            channel = try await self.makeBootstrap().bind(host: host, port: port).get()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw StartError.addressInUse(host: host, port: port)
+        } catch let error as IOError {
+            throw StartError.cannotBind(host: host, port: port, reason: Self.describe(errno: error.errnoCode))
+        } catch {
+            throw StartError.cannotBind(host: host, port: port, reason: "\(error)")
+        }
+        let address = channel.localAddress
+        let listening: [String] = self.listener.withLockedValue { listener in
+            listener.channels = [channel]
+            listener.addresses = address.map { [$0] } ?? []
+            if let bound = address?.port { listener.port = bound }
+            listener.state = .running
+            return listener.addresses.map { HTTPConnectionHandler.describe($0, withPort: true) }
+        }
+        self.bus.publish(.serverStateChanged(.running, listening: listening, time: .now()))
+    }
+
+    /// Stops accepting and drains: idle connections close now, in-flight responses get
+    /// `grace` (default: the configured grace period) to finish, then the rest are closed.
+    /// The event loops stay up, so `listen()` can resume.
+    public func stopListening(grace: Double? = nil) async {
+        let channels: [Channel] = self.listener.withLockedValue { listener in
+            guard listener.state == .running else { return [] }
+            listener.state = .stopping
+            defer {
+                listener.channels = []
+                listener.addresses = []
+            }
+            return listener.channels
+        }
+        guard !channels.isEmpty else { return }
+        self.bus.publish(.serverStateChanged(.stopping, listening: [], time: .now()))
+        self.context.stopping.store(true, ordering: .relaxed)
+        for channel in channels { try? await channel.close() }
+        for connection in self.context.registry.channels {
+            connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        let loop = self.group.next()
+        let graceSeconds = grace ?? self.configuration.shutdownGraceSeconds
+        let deadline = loop.scheduleTask(in: .nanoseconds(Int64(graceSeconds * 1_000_000_000))) {}
+        let drained = self.context.registry.whenEmpty(on: loop)
+        // Whichever comes first: every connection closed, or the grace period ran out.
+        let first = loop.makePromise(of: Void.self)
+        drained.cascade(to: first)
+        deadline.futureResult.cascade(to: first)
+        try? await first.futureResult.get()
+        deadline.cancel()
+        let leftovers = self.context.registry.channels
+        if !leftovers.isEmpty {
+            self.bus.publish(
+                .log(LogLine(level: .warning, message: "closing \(leftovers.count) connection(s) still busy after \(graceSeconds)s"))
+            )
+            for connection in leftovers { connection.close(promise: nil) }
+            try? await self.context.registry.whenEmpty(on: loop).get()
+        }
+        self.listener.withLockedValue { $0.state = .stopped }
+        self.bus.publish(.serverStateChanged(.stopped, listening: [], time: .now()))
+    }
+
+    /// Stops gracefully and releases the event loops and threads. The server cannot be restarted.
+    public func shutdown(grace: Double? = nil) async {
+        await self.stopListening(grace: grace)
+        await self.releaseResources()
+    }
+
+    private func releaseResources() async {
+        try? await self.group.shutdownGracefully()
+        try? await self.threadPool.shutdownGracefully()
+    }
+
+    /// Serves `path` from now on; requests already under way finish from the old root.
+    /// Throws, keeping the old root, when `path` is not a readable folder.
+    public func changeRoot(to path: String) throws(DocumentRoot.ValidationError) {
+        let (old, new) = try self.root.change(to: path)
+        self.bus.publish(.rootChanged(from: old.path, to: new.path, time: .now()))
+    }
+
+    private func makeBootstrap() -> ServerBootstrap {
+        let context = self.context
+        let configuration = self.configuration
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        // The request line counts as one field for NIO; headers are capped like python's.
+        limits.maxHeaderFieldSize = max(configuration.maxRequestLineBytes, configuration.maxHeaderFieldBytes)
+        limits.maxHeaderListSize = configuration.maxHeaderBytes + configuration.maxRequestLineBytes
+        limits.maxHeaderFieldCount = configuration.maxHeaderCount
+        let decoderLimits = limits
+        return ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configurePipeline(channel.pipeline.syncOperations, context: context, limits: decoderLimits)
+                }
+            }
+    }
+
+    /// The per-connection pipeline, assembled in one place: raw-byte observer, NIO's encoder and
+    /// decoder, NIO's pipelining handler (responses in request order), then our connection handler.
+    static func configurePipeline(
+        _ pipeline: ChannelPipeline.SynchronousOperations,
+        context: ServerContext,
+        limits: NIOHTTPDecoderLimitConfiguration
+    ) throws {
+        let tracker = InboundActivityTracker()
+        try pipeline.addHandler(tracker)
+        try pipeline.addHandler(HTTPResponseEncoder())
+        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(limitConfiguration: limits)))
+        try pipeline.addHandler(HTTPServerPipelineHandler())
+        try pipeline.addHandler(HTTPConnectionHandler(server: context, tracker: tracker))
+    }
+
+    private static func describe(errno code: CInt) -> String {
+        guard let message = strerror(code) else { return "error \(code)" }
+        return String(cString: message).lowercased()
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,44 @@
+/// Everything the engine needs to know to serve, with python-compatible defaults.
+public struct ServerConfiguration: Sendable {
+    /// Which HTTP version the server speaks.
+    public enum ProtocolVersion: String, Sendable, CaseIterable {
+        /// Like python's default: answer as HTTP/1.0 and close after every response.
+        case http1_0 = "HTTP/1.0"
+        /// Persistent connections and chunked bodies (RFC 9112).
+        case http1_1 = "HTTP/1.1"
+    }
+
+    /// Address to listen on: an IPv4 or IPv6 literal, a host name, or `::` for every interface
+    /// (both IPv4 and IPv6 where the system allows it).
+    public var host: String = "::"
+    /// TCP port; 0 lets the system pick a free one.
+    public var port: Int = 8000
+    /// The folder to serve.
+    public var directory: String = "."
+    public var protocolVersion: ProtocolVersion = .http1_1
+    /// How long a connection may sit idle, take to send a request, or stall reading a response.
+    public var timeoutSeconds: Double = 30
+    /// How long a graceful stop waits for in-flight responses before closing them.
+    public var shutdownGraceSeconds: Double = 5
+    /// Event-loop threads; 0 means one per core.
+    public var threads: Int = 0
+    /// Threads for blocking file-system calls; 0 means two per event loop.
+    public var blockingThreads: Int = 0
+    /// How many events the bus keeps for a slow consumer before dropping the oldest.
+    public var eventBufferCapacity: Int = 65_536
+    /// The `Server` header.
+    public var serverSoftware: String = "swift-serve-tui/0.1"
+
+    /// Limits from python's `http.server`, enforced by NIO's decoder and checked again on the head.
+    public var maxRequestLineBytes: Int = 65_536
+    /// python's `_MAXHEADERS`.
+    public var maxHeaderCount: Int = 100
+    /// python's per-line limit, applied to each header field.
+    public var maxHeaderFieldBytes: Int = 65_536
+    /// All header fields together.
+    public var maxHeaderBytes: Int = 256 * 1024
+
+    public init() {}
+
+    var timeoutNanoseconds: Int64 { Int64(self.timeoutSeconds * 1_000_000_000) }
+}

@@ -1,0 +1,97 @@
+import Atomics
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// What every connection of one server shares: configuration, handlers, the bus, the root.
+final class ServerContext: Sendable {
+    let configuration: ServerConfiguration
+    let bus: EventBus
+    let handlers: [any RequestHandler]
+    let root: DocumentRoot
+    let registry = ConnectionRegistry()
+    let threadPool: NIOThreadPool
+    let fileIO: NonBlockingFileIO
+    /// Set while a graceful stop is under way, so closing connections report `serverStopping`.
+    let stopping = ManagedAtomic<Bool>(false)
+    private let nextConnectionID = ManagedAtomic<UInt64>(0)
+    private let dateCaches: [ObjectIdentifier: DateHeaderCache]
+
+    init(
+        configuration: ServerConfiguration,
+        bus: EventBus,
+        handlers: [any RequestHandler],
+        root: DocumentRoot,
+        threadPool: NIOThreadPool,
+        eventLoops: [EventLoop]
+    ) {
+        self.configuration = configuration
+        self.bus = bus
+        self.handlers = handlers
+        self.root = root
+        self.threadPool = threadPool
+        self.fileIO = NonBlockingFileIO(threadPool: threadPool)
+        var caches: [ObjectIdentifier: DateHeaderCache] = [:]
+        for loop in eventLoops { caches[ObjectIdentifier(loop)] = DateHeaderCache() }
+        self.dateCaches = caches
+    }
+
+    func makeConnectionID() -> ConnectionID {
+        ConnectionID(self.nextConnectionID.wrappingIncrementThenLoad(ordering: .relaxed))
+    }
+
+    /// The `Date` cache of `loop`; a private one if the loop is not ours (embedded tests).
+    func dateCache(for loop: EventLoop) -> DateHeaderCache {
+        self.dateCaches[ObjectIdentifier(loop)] ?? DateHeaderCache()
+    }
+
+    /// What a handler gets for one request: the root as it is now.
+    func environment() -> HandlerEnvironment {
+        HandlerEnvironment(
+            root: self.root.snapshot,
+            configuration: self.configuration,
+            threadPool: self.threadPool,
+            fileIO: self.fileIO,
+            bus: self.bus
+        )
+    }
+}
+
+/// The open connections, so a stop can reach and, after the grace period, close them.
+final class ConnectionRegistry: Sendable {
+    private struct State {
+        var channels: [ConnectionID: Channel] = [:]
+        var emptyWaiters: [EventLoopPromise<Void>] = []
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func add(_ id: ConnectionID, _ channel: Channel) {
+        self.state.withLockedValue { $0.channels[id] = channel }
+    }
+
+    func remove(_ id: ConnectionID) {
+        let waiters: [EventLoopPromise<Void>] = self.state.withLockedValue { state in
+            state.channels[id] = nil
+            guard state.channels.isEmpty else { return [] }
+            defer { state.emptyWaiters.removeAll() }
+            return state.emptyWaiters
+        }
+        for waiter in waiters { waiter.succeed() }
+    }
+
+    var channels: [Channel] { self.state.withLockedValue { Array($0.channels.values) } }
+    var count: Int { self.state.withLockedValue { $0.channels.count } }
+
+    /// A future that succeeds once no connection is open.
+    func whenEmpty(on loop: EventLoop) -> EventLoopFuture<Void> {
+        let promise = loop.makePromise(of: Void.self)
+        let isEmpty: Bool = self.state.withLockedValue { state in
+            if state.channels.isEmpty { return true }
+            state.emptyWaiters.append(promise)
+            return false
+        }
+        if isEmpty { promise.succeed() }
+        return promise.futureResult
+    }
+}

@@ -1,0 +1,52 @@
+/// Formats events as python `http.server` log lines, with client text escaped.
+public enum AccessLogFormatter {
+    /// `127.0.0.1 - - [25/Nov/2026 05:52:43] "GET /a HTTP/1.1" 200 1024`, python's `log_request` format
+    /// with the body size filled in. A request the client abandoned ends in ` aborted`, one the server
+    /// failed in ` failed`.
+    public static func line(for request: RequestFinished) -> String {
+        let requestLine =
+            request.target == "-" ? "-" : TextSanitizer.escape("\(request.method) \(request.target) \(request.version)")
+        var line = "\(request.peer) - - [\(HTTPDate.logFormat(secondsSinceEpoch: request.time.secondsSinceEpoch))] "
+        line += "\"\(requestLine)\" \(request.status == 0 ? "-" : String(request.status)) \(request.bytesSent)"
+        switch request.outcome {
+        case .completed: break
+        case .abortedByClient: line += " aborted"
+        case .failed: line += " failed"
+        }
+        return line
+    }
+
+    /// `- - - [date] message`, python's `log_message` shape for lines that are not requests.
+    public static func line(for log: LogLine) -> String {
+        let prefix = log.connection.map { "conn \($0)" } ?? "-"
+        return "\(prefix) - - [\(HTTPDate.logFormat(secondsSinceEpoch: log.time.secondsSinceEpoch))] "
+            + TextSanitizer.escape(log.message)
+    }
+
+    /// `Serving HTTP on :: port 8000 (http://[::]:8000/) ...`, python's banner.
+    public static func banner(host: String, port: Int) -> String {
+        let urlHost = host.contains(":") ? "[\(host)]" : host
+        return "Serving HTTP on \(host) port \(port) (http://\(urlHost):\(port)/) ..."
+    }
+
+    /// `1.5 KiB`: sizes for people.
+    public static func humanBytes(_ bytes: Int64) -> String {
+        if bytes < 1024 { return "\(bytes) B" }
+        let units = ["KiB", "MiB", "GiB", "TiB", "PiB"]
+        var value = Double(bytes) / 1024
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        let tenths = Int((value * 10).rounded())
+        return tenths >= 1000 ? "\(tenths / 10) \(units[unit])" : "\(tenths / 10).\(tenths % 10) \(units[unit])"
+    }
+
+    /// The one-line summary printed when the server stops.
+    public static func summary(_ totals: ServerTotals) -> String {
+        let classes = (1...5).map { "\($0)xx \(totals.count(statusClass: $0))" }.joined(separator: ", ")
+        return "Served \(totals.requests) request(s) (\(classes); \(totals.aborted) aborted), "
+            + "\(humanBytes(totals.bytesSent)) sent, \(totals.connectionsTotal) connection(s)"
+    }
+}

@@ -1,0 +1,80 @@
+import Dispatch
+import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Unbuffered writes to stdout and stderr (Swift 6 cannot touch C's `stdout`/`stderr` globals).
+enum Console {
+    static func out(_ text: String) { self.write(text + "\n", to: STDOUT_FILENO) }
+    static func error(_ text: String) { self.write(text + "\n", to: STDERR_FILENO) }
+
+    static func write(_ text: String, to descriptor: CInt) {
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written <= 0 {
+                    if written < 0 && errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+
+    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+}
+
+/// Turns SIGINT/SIGTERM/SIGHUP into a flag the main loop polls (no work in a signal handler).
+///
+/// `@unchecked Sendable`: `sources` is written once in `init` and only kept alive afterwards.
+final class StopSignal: @unchecked Sendable {
+    private let fired = NIOLockedValueBox<CInt?>(nil)
+    private let sources: [DispatchSourceSignal]
+
+    init(signals: [CInt]) {
+        let queue = DispatchQueue(label: "swift-serve-tui.signals")
+        let fired = self.fired
+        var sources: [DispatchSourceSignal] = []
+        for number in signals {
+            Glibc.signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { fired.withLockedValue { $0 = $0 ?? number } }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    /// The first signal received, if any.
+    var received: CInt? { self.fired.withLockedValue { $0 } }
+}
+
+/// Runs async work from synchronous code (start and stop only; the main thread owns the terminal).
+func blockingAwait<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let result = NIOLockedValueBox<Result<T, any Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do {
+            let value = try await body()
+            result.withLockedValue { $0 = .success(value) }
+        } catch {
+            result.withLockedValue { $0 = .failure(error) }
+        }
+        done.signal()
+    }
+    done.wait()
+    return try result.withLockedValue { $0! }.get()
+}
+
+func blockingAwait(_ body: @escaping @Sendable () async -> Void) {
+    _ = try? blockingAwait { () async throws -> Bool in
+        await body()
+        return true
+    }
+}

@@ -1,0 +1,47 @@
+import ServeEngine
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The headless mode: python's banner on stdout, an access-log line per request on stderr.
+struct HeadlessLog {
+    let server: HTTPServer
+    let host: String
+
+    /// Prints events until a stop signal arrives.
+    func run(until stop: StopSignal) {
+        Console.out(AccessLogFormatter.banner(host: self.host, port: self.server.port))
+        var dropped = 0
+        while stop.received == nil {
+            usleep(50_000)
+            dropped = self.printPending(alreadyDropped: dropped)
+        }
+        _ = self.printPending(alreadyDropped: dropped)
+    }
+
+    /// Prints what the bus holds; returns the dropped-event count seen.
+    private func printPending(alreadyDropped: Int) -> Int {
+        let batch = self.server.bus.drain()
+        var text = ""
+        if batch.droppedTotal > alreadyDropped {
+            text += "(\(batch.droppedTotal - alreadyDropped) events dropped: log lines are missing, totals are exact)\n"
+        }
+        for event in batch.events {
+            switch event {
+            case .requestFinished(let finished):
+                text += AccessLogFormatter.line(for: finished) + "\n"
+            case .log(let line) where line.level >= .info:
+                text += AccessLogFormatter.line(for: line) + "\n"
+            case .rootChanged(_, let to, _):
+                text += "Serving \(TextSanitizer.escape(to))\n"
+            default:
+                break
+            }
+        }
+        if !text.isEmpty { Console.write(text, to: STDERR_FILENO) }
+        return batch.droppedTotal
+    }
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import ServeEngine
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension ServerConfiguration.ProtocolVersion: ExpressibleByArgument {}
+
+/// `swift-serve-tui`: serve a folder over HTTP with a live dashboard.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swift-serve-tui",
+        abstract: "Serve a folder over HTTP/1.1, with a live terminal dashboard.",
+        discussion: """
+            Like `python3 -m http.server`: serves the current folder on port 8000 of every interface.
+
+            Examples:
+              swift-serve-tui                      serve this folder on port 8000
+              swift-serve-tui 9000 -d ./site       serve ./site on port 9000
+              swift-serve-tui --port 0 --no-tui    pick a free port, print an access log
+              swift-serve-tui --bind 127.0.0.1     only this machine can connect
+            """
+    )
+
+    @Argument(help: "Port to listen on (like python's positional port). Same as --port.")
+    var positionalPort: Int?
+
+    @Option(name: .long, help: "Port to listen on; 0 picks a free port. (default: 8000)")
+    var port: Int?
+
+    @Option(name: [.short, .long], help: "Address to listen on: an IPv4 or IPv6 address or host name; :: is every interface.")
+    var bind: String = "::"
+
+    @Option(name: [.short, .long], help: "Folder to serve.")
+    var directory: String = "."
+
+    @Option(name: [.short, .customLong("protocol")], help: "HTTP version to speak: HTTP/1.0 closes after every response.")
+    var protocolVersion: ServerConfiguration.ProtocolVersion = .http1_1
+
+    @Flag(name: .long, help: "Run CGI scripts under /cgi-bin/ and /htbin/.")
+    var cgi = false
+
+    @Option(name: .long, help: "Seconds a connection may stay idle or take to send a request.")
+    var timeout: Double = 30
+
+    @Flag(name: .customLong("no-tui"), help: "Print an access log instead of showing the dashboard.")
+    var noTUI = false
+
+    @Flag(name: .long, help: "Serve symlinks whose target is outside the served folder.")
+    var followSymlinks = false
+
+    @Flag(name: .long, help: "Show dotfiles in directory listings.")
+    var hidden = false
+
+    @Option(name: .long, help: "Event-loop threads; 0 means one per core.")
+    var threads: Int = 0
+
+    /// The port from either spelling.
+    var resolvedPort: Int { self.port ?? self.positionalPort ?? 8000 }
+
+    func validate() throws {
+        if self.port != nil, self.positionalPort != nil, self.port != self.positionalPort {
+            throw ValidationError("give the port once: either as an argument or with --port")
+        }
+        guard (0...65_535).contains(self.resolvedPort) else {
+            throw ValidationError("port \(self.resolvedPort) is out of range (0-65535)")
+        }
+        guard self.timeout > 0, self.timeout.isFinite else {
+            throw ValidationError("--timeout must be a positive number of seconds")
+        }
+        guard self.threads >= 0 else { throw ValidationError("--threads must be 0 or more") }
+        guard !self.bind.isEmpty else { throw ValidationError("--bind needs an address") }
+        do {
+            _ = try DocumentRoot.validate(self.directory)
+        } catch {
+            throw ValidationError("cannot serve \(error)")
+        }
+        if self.cgi {
+            throw ValidationError("--cgi: CGI support is not available in this build yet")
+        }
+    }
+
+    var serverConfiguration: ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.host = self.bind
+        configuration.port = self.resolvedPort
+        configuration.directory = self.directory
+        configuration.protocolVersion = self.protocolVersion
+        configuration.timeoutSeconds = self.timeout
+        configuration.threads = self.threads
+        return configuration
+    }
+
+    func run() throws {
+        let handlers: [any RequestHandler] = []
+        let server: HTTPServer
+        do {
+            let configuration = self.serverConfiguration
+            server = try blockingAwait { try await HTTPServer.start(configuration: configuration, handlers: handlers) }
+        } catch let error as HTTPServer.StartError {
+            Console.error("swift-serve-tui: \(error)")
+            throw ExitCode.failure
+        }
+        let stop = StopSignal(signals: [SIGINT, SIGTERM, SIGHUP])
+        HeadlessLog(server: server, host: self.bind).run(until: stop)
+        blockingAwait { await server.shutdown() }
+        Console.out(AccessLogFormatter.summary(server.totals))
+    }
+}

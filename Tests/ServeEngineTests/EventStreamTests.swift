@@ -1,0 +1,86 @@
+import ServeEngine
+import Testing
+
+/// The event stream: the sequence for one request, and exact totals under load with drops.
+@Suite struct EventStreamTests {
+    @Test func oneRequestPublishesTheFullSequence() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        _ = try client.get("/seq?x=1", headers: ["User-Agent: tester", "Connection: close"])
+        #expect(recorder.waitFor { _ in !recorder.closed.isEmpty })
+        let kinds = recorder.events.compactMap { event -> String? in
+            switch event {
+            case .connectionOpened: "opened"
+            case .requestReceived: "received"
+            case .responseStarted: "started"
+            case .requestFinished: "finished"
+            case .connectionClosed: "closed"
+            default: nil
+            }
+        }
+        #expect(kinds == ["opened", "received", "started", "finished", "closed"])
+        let received = try #require(recorder.received.first)
+        #expect(received.method == "GET")
+        #expect(received.target == "/seq?x=1")
+        #expect(received.version == "HTTP/1.1")
+        #expect(received.headers.first("user-agent") == "tester")
+        #expect(received.peer == "127.0.0.1")
+        #expect(received.id.index == 1)
+        let finished = try #require(recorder.finished.first)
+        #expect(finished.status == 200)
+        #expect(finished.bytesSent == Int64("GET /seq?x=1".utf8.count))
+        #expect(finished.outcome == .completed)
+        #expect(finished.durationNanoseconds > 0)
+        #expect(recorder.closed.first?.requestsServed == 1)
+        #expect(recorder.closed.first?.reason == .notKeepAlive)
+    }
+
+    @Test func streamingPublishesProgress() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let response = try server.client().get("/stream?chunks=6&ms=60")
+        #expect(response.body.count == 6 * 8)
+        #expect(recorder.waitFor { _ in !recorder.finished.isEmpty })
+        let progress = recorder.events.compactMap { if case .bodyProgress(let p) = $0 { p.bytesSent } else { nil } }
+        #expect(progress.count >= 2, "progress events: \(progress)")
+        #expect(progress == progress.sorted())
+        #expect(server.server.totals.bytesSent == 48)
+    }
+
+    @Test func totalsAreExactAfter2000RequestsOn16ConnectionsEvenWhenEventsDrop() async throws {
+        let server = try await TestServer.start(busCapacity: 64)
+        defer { Task { await server.shutdown() } }
+        let port = server.port
+        let perConnection = 125
+        let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for worker in 0..<16 {
+                group.addTask {
+                    let client = try RawClient(port: port)
+                    var seen: [Int] = []
+                    for i in 0..<perConnection {
+                        // Every tenth request is unsupported: a 501 that must be counted as 5xx.
+                        let method = i % 10 == 0 ? "DELETE" : "GET"
+                        seen.append(try client.get("/w\(worker)/\(i)", method: method).status)
+                    }
+                    return seen
+                }
+            }
+            var all: [Int] = []
+            for try await part in group { all += part }
+            return all
+        }
+        #expect(statuses.count == 2000)
+        #expect(waitUntil { server.server.totals.requests == 2000 })
+        let totals = server.server.totals
+        #expect(totals.count(statusClass: 2) == statuses.filter { $0 == 200 }.count)
+        #expect(totals.count(statusClass: 5) == statuses.filter { $0 == 501 }.count)
+        #expect(totals.count(statusClass: 5) == 16 * 13)
+        #expect(totals.connectionsTotal == 16)
+        let batch = server.server.bus.drain()
+        #expect(batch.droppedTotal > 0, "a 64-event buffer must have dropped some of ~8,000 events")
+        #expect(batch.events.count <= 64)
+    }
+}

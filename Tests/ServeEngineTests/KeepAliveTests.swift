@@ -1,0 +1,115 @@
+import ServeEngine
+import Testing
+
+/// The seed's persistence rules over real sockets (RFC 9112 §9.3).
+@Suite struct KeepAliveTests {
+    @Test func threeRequestsReuseOneConnection() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        for path in ["/a", "/b", "/c"] {
+            let response = try client.get(path)
+            #expect(response.status == 200)
+            #expect(response.bodyText == "GET \(path)")
+            #expect(response.header("connection") == nil)
+        }
+        #expect(recorder.waitFor { _ in recorder.finished.count == 3 })
+        let ids = recorder.received.map(\.id)
+        #expect(Set(ids.map(\.connection)).count == 1)
+        #expect(ids.map(\.index) == [1, 2, 3])
+        #expect(server.server.totals.connectionsTotal == 1)
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        // The first is the slowest; answers must still come back first-to-last.
+        try client.send(
+            "GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\nGET /slow?ms=100 HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        #expect(try client.readResponse().bodyText == "/slow?ms=300")
+        #expect(try client.readResponse().bodyText == "/slow?ms=100")
+        #expect(try client.readResponse().bodyText == "GET /fast")
+    }
+
+    @Test func http10ClosesUnlessKeepAliveIsAsked() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let plain = try server.client()
+        let first = try plain.get("/x", version: "HTTP/1.0")
+        #expect(first.status == 200)
+        #expect(first.version == "HTTP/1.0")
+        #expect(first.header("connection") == "close")
+        #expect(try plain.isClosedByPeer())
+
+        let kept = try server.client()
+        let response = try kept.get("/y", version: "HTTP/1.0", headers: ["Connection: keep-alive"])
+        #expect(response.header("connection") == "keep-alive")
+        #expect(try kept.get("/z", version: "HTTP/1.0", headers: ["Connection: keep-alive"]).bodyText == "GET /z")
+    }
+
+    @Test func connectionCloseIsHonoured() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let response = try client.get("/bye", headers: ["Connection: close"])
+        #expect(response.status == 200)
+        #expect(response.header("connection") == "close")
+        #expect(try client.isClosedByPeer())
+    }
+
+    @Test func protocolHTTP10AnswersAs10AndCloses() async throws {
+        let server = try await TestServer.start { $0.protocolVersion = .http1_0 }
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let response = try client.get("/p", headers: ["Connection: keep-alive"])
+        #expect(response.version == "HTTP/1.0")
+        #expect(response.header("connection") == "close")
+        #expect(try client.isClosedByPeer())
+    }
+
+    @Test func streamingWithoutLengthIsChunkedOn11AndCloseDelimitedOn10() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let chunked = try client.get("/stream?chunks=3")
+        #expect(chunked.header("transfer-encoding") == "chunked")
+        #expect(chunked.bodyText == "chunk-0\nchunk-1\nchunk-2\n")
+        #expect(try client.get("/again").status == 200)
+
+        let old = try server.client()
+        let closeDelimited = try old.get("/stream?chunks=2", version: "HTTP/1.0", headers: ["Connection: keep-alive"])
+        #expect(closeDelimited.header("connection") == "close")
+        #expect(closeDelimited.bodyText == "chunk-0\nchunk-1\n")
+    }
+
+    @Test func expect100ContinueIsAnswered() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        let interim = try client.readResponse()
+        #expect(interim.status == 100)
+        try client.send("hello")
+        let final = try client.readResponse()
+        #expect(final.status == 200)
+        #expect(final.bodyText == "hello")
+
+        let other = try server.client()
+        let refused = try other.get("/x", headers: ["Expect: something-else"])
+        #expect(refused.status == 417)
+    }
+
+    @Test func halfClosedClientStillGetsItsResponse() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        try client.send("GET /slow?ms=100 HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.shutdownWrite()
+        let response = try client.readResponse()
+        #expect(response.bodyText == "/slow?ms=100")
+        #expect(try client.isClosedByPeer())
+    }
+}

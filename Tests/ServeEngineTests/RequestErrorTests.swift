@@ -1,0 +1,126 @@
+import ServeEngine
+import Testing
+
+/// python's `handle_one_request`/`parse_request` error rules, each followed by proof that the
+/// server still serves.
+@Suite struct RequestErrorTests {
+    /// Sends `raw` on a fresh connection and returns the response, then checks a normal request works.
+    private func exchange(_ raw: [UInt8], on server: TestServer) throws -> RawResponse {
+        let client = try server.client()
+        try client.send(raw)
+        let response = try client.readResponse()
+        #expect(try client.isClosedByPeer(), "a connection whose request was malformed must close")
+        let healthy = try server.client().get("/still-serving")
+        #expect(healthy.status == 200)
+        return response
+    }
+
+    private func exchange(_ raw: String, on server: TestServer) throws -> RawResponse {
+        try self.exchange(Array(raw.utf8), on: server)
+    }
+
+    @Test(arguments: [70_000, 100_000, 200_000])
+    func overlongRequestLineIs414(length: Int) async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let response = try self.exchange("GET /" + String(repeating: "a", count: length) + " HTTP/1.1\r\nHost: x\r\n\r\n", on: server)
+        #expect(response.status == 414)
+        #expect(response.header("content-type") == "text/html;charset=utf-8")
+        #expect(response.bodyText.contains("Error code: 414"))
+        #expect(Int(response.header("content-length") ?? "") == response.body.count)
+        #expect(response.header("server")?.hasPrefix("swift-serve-tui/") == true)
+        #expect(response.header("date")?.hasSuffix(" GMT") == true)
+    }
+
+    @Test func requestLineJustUnderTheLimitIsServed() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let target = "/" + String(repeating: "b", count: 65_000)
+        let response = try server.client().get(target)
+        #expect(response.status == 200)
+    }
+
+    @Test(arguments: [
+        "GET\r\n\r\n",
+        "GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
+        "GET / HTTP/1.1\r\nBad Header: x\r\n\r\n",
+        "\u{01}\u{02} / HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.1\r\nContent-Length: nope\r\n\r\n",
+    ])
+    func malformedRequestIs400(raw: String) async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let response = try self.exchange(raw, on: server)
+        #expect(response.status == 400)
+        #expect(response.bodyText.contains("Error code: 400"))
+    }
+
+    @Test func tooManyHeadersIs431() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let headers = (0..<150).map { "X-H\($0): v\r\n" }.joined()
+        let response = try self.exchange("GET / HTTP/1.1\r\nHost: x\r\n\(headers)\r\n", on: server)
+        #expect(response.status == 431)
+    }
+
+    @Test func oversizedHeaderIs431() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let big = String(repeating: "v", count: 70_000)
+        let response = try self.exchange("GET / HTTP/1.1\r\nHost: x\r\nX-Big: \(big)\r\n\r\n", on: server)
+        #expect(response.status == 431)
+    }
+
+    @Test(arguments: ["HTTP/2.0", "HTTP/3.0", "HTTP/0.9"])
+    func unsupportedVersionIs505(version: String) async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let response = try self.exchange("GET / \(version)\r\nHost: x\r\n\r\n", on: server)
+        #expect(response.status == 505)
+    }
+
+    @Test(arguments: ["DELETE", "PUT", "PATCH", "OPTIONS", "FOO", "BREW"])
+    func methodNoHandlerTakesIs501(method: String) async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        try client.send("\(method) /x HTTP/1.1\r\nHost: x\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 501)
+        #expect(response.bodyText.contains("Unsupported method (&#x27;\(method)&#x27;)"))
+        #expect(try server.client().get("/ok").status == 200)
+    }
+
+    @Test func postToAPathNoHandlerTakesIs501AndKeepsTheConnection() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        try client.send("POST /file.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+        #expect(try client.readResponse().status == 501)
+        #expect(try client.get("/next").status == 200)
+    }
+
+    @Test func emptyConnectionClosesWithoutAResponse() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        client.shutdownWrite()
+        #expect(try client.readToEOF().isEmpty)
+        #expect(recorder.waitFor { _ in recorder.closed.count == 1 })
+        #expect(recorder.finished.isEmpty)
+        #expect(recorder.closed.first?.reason == .clientClosed)
+        #expect(try server.client().get("/ok").status == 200)
+    }
+
+    @Test func headRequestGetsErrorHeadersWithoutBody() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        try client.send("HEAD /x HTTP/1.1\r\nHost: x\r\nExpect: nonsense\r\n\r\n")
+        let response = try client.readResponse(head: true)
+        #expect(response.status == 417)
+        #expect(Int(response.header("content-length") ?? "0")! > 0)
+        #expect(try client.isClosedByPeer())
+    }
+}

@@ -1,0 +1,99 @@
+@testable import ServeEngine
+import Testing
+
+/// Escaping of client text for terminals and logs, python's log format, HTTP dates.
+@Suite struct TextTests {
+    @Test(arguments: [
+        ("plain /path?q=1", "plain /path?q=1"),
+        ("\u{1B}[31mred\u{1B}[0m", "\\x1b[31mred\\x1b[0m"),
+        ("bell\u{07}null\u{00}del\u{7F}", "bell\\x07null\\x00del\\x7f"),
+        ("c1\u{85}\u{9B}", "c1\\x85\\x9b"),
+        ("tab\tnewline\ncr\r", "tab\\x09newline\\x0acr\\x0d"),
+        ("abc\u{202E}gpj.exe", "abc\\u202egpj.exe"),
+        ("zero\u{200B}width\u{FEFF}", "zero\\u200bwidth\\ufeff"),
+        ("isolate\u{2066}x\u{2069}", "isolate\\u2066x\\u2069"),
+        ("line\u{2028}sep", "line\\u2028sep"),
+        ("back\\slash", "back\\\\slash"),
+        ("日本語 ✓ 🎉", "日本語 ✓ 🎉"),
+        ("tag\u{E0041}", "tag\\U000e0041"),
+    ])
+    func sanitizerEscapes(input: String, expected: String) {
+        #expect(TextSanitizer.escape(input) == expected)
+    }
+
+    @Test func sanitizedTextHasNoControlOrFormatCharacters() {
+        var scalars: [Unicode.Scalar] = []
+        for value in UInt32(0)...0x3000 {
+            if let scalar = Unicode.Scalar(value) { scalars.append(scalar) }
+        }
+        let escaped = TextSanitizer.escape(String(String.UnicodeScalarView(scalars)))
+        for scalar in escaped.unicodeScalars {
+            #expect(scalar.value >= 0x20 && scalar.value != 0x7F && !(0x80...0x9F).contains(scalar.value))
+            #expect(scalar.properties.generalCategory != .format)
+        }
+    }
+
+    @Test func invalidUTF8BytesAreShownAsReplacement() {
+        #expect(TextSanitizer.escape(bytes: [0x61, 0xFF, 0x1B, 0x62]) == "a\u{FFFD}\\x1bb")
+    }
+
+    @Test func accessLogLineMatchesPythonAndEscapesTheRequest() {
+        let finished = RequestFinished.fixture(method: "GET", target: "/\u{1B}]0;pwned\u{07}", status: 404, bytes: 335)
+        let line = AccessLogFormatter.line(for: finished)
+        #expect(line.hasPrefix("127.0.0.1 - - ["))
+        #expect(line.hasSuffix("] \"GET /\\x1b]0;pwned\\x07 HTTP/1.1\" 404 335"))
+        #expect(!line.unicodeScalars.contains { $0.value < 0x20 })
+        let aborted = RequestFinished.fixture(method: "GET", target: "/big", status: 200, bytes: 10, outcome: .abortedByClient)
+        #expect(AccessLogFormatter.line(for: aborted).hasSuffix("\"GET /big HTTP/1.1\" 200 10 aborted"))
+    }
+
+    @Test func bannerMatchesPython() {
+        #expect(AccessLogFormatter.banner(host: "::", port: 8000) == "Serving HTTP on :: port 8000 (http://[::]:8000/) ...")
+        #expect(AccessLogFormatter.banner(host: "127.0.0.1", port: 80) == "Serving HTTP on 127.0.0.1 port 80 (http://127.0.0.1:80/) ...")
+    }
+
+    @Test(arguments: [(Int64(0), "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (1536, "1.5 KiB"), (10_485_760, "10.0 MiB"), (5 * 1_073_741_824, "5.0 GiB")] as [(Int64, String)])
+    func humanBytes(bytes: Int64, text: String) {
+        #expect(AccessLogFormatter.humanBytes(bytes) == text)
+    }
+
+    @Test func httpDateRoundTripsAndParsesAllThreeForms() {
+        #expect(HTTPDate.format(secondsSinceEpoch: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777)
+        #expect(HTTPDate.parse("Sunday, 06-Nov-94 08:49:37 GMT") == 784_111_777)
+        #expect(HTTPDate.parse("Sun Nov  6 08:49:37 1994") == 784_111_777)
+        #expect(HTTPDate.parse("yesterday") == nil)
+        #expect(HTTPDate.parse("Sun, 32 Nov 1994 08:49:37 GMT") == nil)
+        #expect(HTTPDate.parse("Sun, 06 Nov 1994 25:49:37 GMT") == nil)
+    }
+
+    @Test func errorPageEscapesItsMessage() {
+        let page = HTTPError(.notFound, message: "<script>alert(1)</script>").page
+        #expect(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(!page.contains("<script>"))
+        #expect(page.contains("Error code explanation: 404 - Nothing matches the given URI."))
+    }
+}
+
+extension RequestFinished {
+    static func fixture(
+        method: String,
+        target: String,
+        status: Int,
+        bytes: Int64,
+        outcome: RequestOutcome = .completed
+    ) -> RequestFinished {
+        RequestFinished(
+            id: RequestID(connection: ConnectionID(1), index: 1),
+            method: method,
+            target: target,
+            version: "HTTP/1.1",
+            peer: "127.0.0.1",
+            status: status,
+            bytesSent: bytes,
+            durationNanoseconds: 1000,
+            outcome: outcome,
+            time: EventTime(nanosecondsSinceEpoch: 1_700_000_000_000_000_000)
+        )
+    }
+}

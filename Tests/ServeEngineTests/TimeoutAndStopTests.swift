@@ -1,0 +1,103 @@
+import ServeEngine
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Idle and slow-request timeouts, and the graceful stop.
+@Suite struct TimeoutAndStopTests {
+    @Test func idleKeepAliveConnectionIsClosed() async throws {
+        let server = try await TestServer.start { $0.timeoutSeconds = 0.3 }
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        #expect(try client.get("/a").status == 200)
+        let start = monotonicNow()
+        #expect(try client.isClosedByPeer())
+        let waited = Double(monotonicNow() - start) / 1e9
+        #expect(waited >= 0.2 && waited < 5, "closed after \(waited) s")
+        #expect(recorder.waitFor { _ in recorder.closed.first?.reason == .idleTimeout })
+    }
+
+    @Test func slowRequestGets408AndIsClosed() async throws {
+        let server = try await TestServer.start { $0.timeoutSeconds = 0.5 }
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let slow = try server.client()
+        // Trickle a head that never ends; the deadline is not pushed back by each byte.
+        try slow.send("GET /never HTTP/1.1\r\n")
+        for _ in 0..<3 {
+            usleep(150_000)
+            try? slow.send("X")
+        }
+        let response = try slow.readResponse()
+        #expect(response.status == 408)
+        #expect(try slow.isClosedByPeer())
+        #expect(recorder.waitFor { _ in recorder.closed.contains { $0.reason == .requestTimeout } })
+    }
+
+    @Test func slowClientDoesNotDelayOthers() async throws {
+        let server = try await TestServer.start { $0.timeoutSeconds = 5 }
+        defer { Task { await server.shutdown() } }
+        let slow = try server.client()
+        try slow.send("GET /trickle HTTP/1.1\r\nHo")
+        let fast = try server.client()
+        let start = monotonicNow()
+        for _ in 0..<20 { #expect(try fast.get("/quick").status == 200) }
+        let elapsed = Double(monotonicNow() - start) / 1e9
+        #expect(elapsed < 4, "20 requests took \(elapsed) s beside a slow client")
+    }
+
+    @Test func gracefulStopFinishesInFlightAndClosesIdle() async throws {
+        let server = try await TestServer.start()
+        let recorder = EventRecorder(server)
+        let idle = try server.client()
+        #expect(try idle.get("/warm").status == 200)
+        let busy = try server.client()
+        try busy.send("GET /stream?chunks=5&ms=100 HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(recorder.waitFor { events in
+            events.contains { if case .responseStarted = $0 { true } else { false } }
+        })
+        async let stopped: Void = server.server.stopListening(grace: 5)
+        // The idle connection goes at once; the stream completes.
+        #expect(try idle.isClosedByPeer())
+        let response = try busy.readResponse()
+        #expect(response.bodyText == (0..<5).map { "chunk-\($0)\n" }.joined())
+        await stopped
+        #expect(server.server.state == .stopped)
+        #expect(throws: RawClientError.self) { try server.client() }
+        #expect(recorder.waitFor { _ in recorder.finished.count == 2 })
+        #expect(recorder.finished.allSatisfy { $0.outcome == .completed })
+        // Resume on the same port.
+        try await server.server.listen()
+        #expect(try server.client().get("/again").status == 200)
+        await server.shutdown()
+    }
+
+    @Test func stopForceClosesWhatOutlivesTheGracePeriod() async throws {
+        let server = try await TestServer.start()
+        let recorder = EventRecorder(server)
+        let busy = try server.client()
+        try busy.send("GET /stream?chunks=100&ms=100 HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(recorder.waitFor { _ in !recorder.received.isEmpty })
+        let start = monotonicNow()
+        await server.server.stopListening(grace: 0.3)
+        let took = Double(monotonicNow() - start) / 1e9
+        #expect(took < 3)
+        #expect(recorder.waitFor { _ in recorder.finished.first?.outcome == .abortedByClient })
+        #expect(recorder.closed.first?.reason == .serverStopping)
+        await server.shutdown()
+    }
+
+    @Test func portInUseIsReportedWithTheAddress() async throws {
+        let first = try await TestServer.start()
+        defer { Task { await first.shutdown() } }
+        await #expect {
+            _ = try await TestServer.start { $0.port = first.port }
+        } throws: { error in
+            "\(error)".contains("127.0.0.1 port \(first.port): address already in use")
+                && "\(error)".contains("--port 0")
+        }
+    }
+}
