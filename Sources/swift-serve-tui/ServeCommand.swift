@@ -91,11 +91,13 @@ struct ServeCommand: ParsableCommand {
         configuration.protocolVersion = self.protocolVersion
         configuration.timeoutSeconds = self.timeout
         configuration.threads = self.threads
+        configuration.followSymlinks = self.followSymlinks
+        configuration.showHidden = self.hidden
         return configuration
     }
 
     func run() throws {
-        let handlers: [any RequestHandler] = []
+        let handlers: [any RequestHandler] = [FileHandler()]
         let server: HTTPServer
         do {
             let configuration = self.serverConfiguration

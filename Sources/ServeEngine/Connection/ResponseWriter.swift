@@ -97,8 +97,11 @@ public final class ResponseWriter {
     }
 
     /// Ends the response. The connection then stays open for the next request or closes.
-    public func end() {
-        guard self.state == .streaming else { return }
+    /// The future completes once everything before the end was written (or failed): the time to
+    /// release what the body needed, such as a file descriptor.
+    @discardableResult
+    public func end() -> EventLoopFuture<Void> {
+        guard self.state == .streaming else { return self.eventLoop.makeSucceededVoidFuture() }
         self.state = .ended
         let close = self.connection.responseWillEnd(self)
         let promise = self.eventLoop.makePromise(of: Void.self)
@@ -111,29 +114,37 @@ public final class ResponseWriter {
             }
         }
         if close { self.connection.closeAfterResponse() }
+        return promise.futureResult
     }
 
     /// Sends a complete response in one flush: head, body (unless suppressed) and end.
-    public func respond(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer? = nil) {
-        guard self.state == .idle else { return }
+    /// `Content-Length` is added from the body when absent (not for statuses without a body).
+    @discardableResult
+    public func respond(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: IOData?) -> EventLoopFuture<Void> {
+        guard self.state == .idle else { return self.eventLoop.makeSucceededVoidFuture() }
         var headers = headers
-        if let body, !headers.contains(name: "content-length") {
-            headers.add(name: "Content-Length", value: String(body.readableBytes))
-        } else if body == nil, !headers.contains(name: "content-length") {
-            headers.add(name: "Content-Length", value: "0")
+        let code = status.code
+        if code >= 200, code != 204, code != 304, !headers.contains(name: "content-length") {
+            headers.add(name: "Content-Length", value: String(body?.readableBytes ?? 0))
         }
         self.writeHead(status: status, headers: headers)
         if let body, !self.suppressBody, body.readableBytes > 0 {
             let count = Int64(body.readableBytes)
             let promise = self.eventLoop.makePromise(of: Void.self)
             self.pendingWrites += 1
-            self.connection.write(.body(.byteBuffer(body)), promise: promise)
+            self.connection.write(.body(body), promise: promise)
             promise.futureResult.assumeIsolated().whenSuccess { [self] in
                 self.pendingWrites -= 1
                 self.bytesSent += count
             }
         }
-        self.end()
+        return self.end()
+    }
+
+    /// `respond(status:headers:body:)` for an in-memory body.
+    @discardableResult
+    public func respond(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer? = nil) -> EventLoopFuture<Void> {
+        self.respond(status: status, headers: headers, body: body.map { IOData.byteBuffer($0) })
     }
 
     /// Sends an error page like python's `send_error`: the status, `text/html;charset=utf-8`,
@@ -148,13 +159,12 @@ public final class ResponseWriter {
         var headers = HTTPHeaders()
         for (name, value) in error.headers { headers.add(name: name, value: value) }
         if error.allowsBody {
-            var body = ByteBuffer(string: error.page)
-            if self.isHeadRequest { body.clear() }
+            let page = error.page
             headers.add(name: "Content-Type", value: "text/html;charset=utf-8")
-            headers.add(name: "Content-Length", value: String(error.page.utf8.count))
-            self.respond(status: error.status, headers: headers, body: self.isHeadRequest ? nil : body)
+            headers.add(name: "Content-Length", value: String(page.utf8.count))
+            self.respond(status: error.status, headers: headers, body: ByteBuffer(string: page))
         } else {
-            self.respond(status: error.status, headers: headers, body: nil)
+            self.respond(status: error.status, headers: headers, body: nil as IOData?)
         }
     }
 

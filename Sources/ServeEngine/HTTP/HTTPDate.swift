@@ -65,6 +65,16 @@ public enum HTTPDate {
         return Int64(timegm(&parts))
     }
 
+    /// `2026-11-25T05:52:43Z` (RFC 3339, UTC).
+    public static func iso8601(secondsSinceEpoch seconds: Int64) -> String {
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let year = String(parts.tm_year + 1900)
+        return "\(year)-\(Self.pad2(parts.tm_mon + 1))-\(Self.pad2(parts.tm_mday))T"
+            + "\(Self.pad2(parts.tm_hour)):\(Self.pad2(parts.tm_min)):\(Self.pad2(parts.tm_sec))Z"
+    }
+
     /// `25/Nov/2026 05:52:43` in local time, the date format of python's access log.
     public static func logFormat(secondsSinceEpoch seconds: Int64) -> String {
         var t = time_t(seconds)

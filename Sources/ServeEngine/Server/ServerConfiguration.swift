@@ -26,6 +26,10 @@ public struct ServerConfiguration: Sendable {
     public var blockingThreads: Int = 0
     /// How many events the bus keeps for a slow consumer before dropping the oldest.
     public var eventBufferCapacity: Int = 65_536
+    /// Serve symlinks whose target lies outside the root (refused with 403 otherwise).
+    public var followSymlinks = false
+    /// List dotfiles in directory listings (they are served on direct request either way).
+    public var showHidden = false
     /// The `Server` header.
     public var serverSoftware: String = "swift-serve-tui/0.1"
 

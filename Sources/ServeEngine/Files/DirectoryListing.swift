@@ -1,0 +1,215 @@
+/// One entry of a directory listing.
+public struct ListingEntry: Equatable, Sendable {
+    public enum Kind: String, Sendable {
+        case file
+        case directory
+        case symlink
+        case other
+    }
+
+    /// The name's raw bytes (file names need not be UTF-8); links are built from these.
+    public let rawName: [UInt8]
+    /// The name for display (invalid UTF-8 shown as U+FFFD).
+    public let name: String
+    public let kind: Kind
+    /// Whether a symlink points at a directory (then it is listed and linked like one).
+    public let isDirectory: Bool
+    public let size: Int64
+    public let modificationSeconds: Int64
+
+    public init(rawName: [UInt8], kind: Kind, isDirectory: Bool, size: Int64, modificationSeconds: Int64) {
+        self.rawName = rawName
+        self.name = String(decoding: rawName, as: UTF8.self)
+        self.kind = kind
+        self.isDirectory = isDirectory
+        self.size = size
+        self.modificationSeconds = modificationSeconds
+    }
+
+    public init(name: String, kind: Kind, isDirectory: Bool? = nil, size: Int64, modificationSeconds: Int64) {
+        self.init(
+            rawName: Array(name.utf8),
+            kind: kind,
+            isDirectory: isDirectory ?? (kind == .directory),
+            size: size,
+            modificationSeconds: modificationSeconds
+        )
+    }
+}
+
+/// What the query string of a listing asks for: `?sort=name|size|mtime&order=asc|desc&format=json`.
+public struct ListingQuery: Equatable, Sendable {
+    public enum Key: String, Sendable, CaseIterable { case name, size, mtime }
+
+    public var sort: Key = .name
+    public var descending = false
+    public var json = false
+
+    public init(sort: Key = .name, descending: Bool = false, json: Bool = false) {
+        self.sort = sort
+        self.descending = descending
+        self.json = json
+    }
+
+    /// Parses a raw query string; unknown keys and values are ignored.
+    public static func parse(_ query: Substring) -> ListingQuery {
+        var result = ListingQuery()
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { continue }
+            switch (parts[0], parts[1]) {
+            case ("sort", let value): result.sort = Key(rawValue: String(value)) ?? result.sort
+            case ("order", "desc"): result.descending = true
+            case ("order", "asc"): result.descending = false
+            case ("format", "json"): result.json = true
+            case ("format", "html"): result.json = false
+            default: continue
+            }
+        }
+        return result
+    }
+
+    /// The query string for this ordering (kept in links so a sort survives navigation).
+    var queryString: String {
+        "sort=\(self.sort.rawValue)&order=\(self.descending ? "desc" : "asc")"
+    }
+}
+
+/// Sorting and rendering of directory listings (the seed's `list_directory`, with sizes, dates,
+/// sorting, escaping, JSON and a colour scheme that follows the system's light or dark mode).
+public enum DirectoryListing {
+    /// Folders first, then by the requested key; names compare case-insensitively, ties by name.
+    public static func sorted(_ entries: [ListingEntry], by query: ListingQuery) -> [ListingEntry] {
+        let keyed = entries.map { (entry: $0, folded: $0.name.lowercased()) }
+        return keyed.sorted { a, b in
+            if a.entry.isDirectory != b.entry.isDirectory { return a.entry.isDirectory }
+            let ordered: Bool
+            switch query.sort {
+            case .name:
+                if a.folded != b.folded { return query.descending ? a.folded > b.folded : a.folded < b.folded }
+                ordered = a.entry.name < b.entry.name
+            case .size:
+                if a.entry.size != b.entry.size {
+                    return query.descending ? a.entry.size > b.entry.size : a.entry.size < b.entry.size
+                }
+                ordered = a.folded < b.folded
+            case .mtime:
+                if a.entry.modificationSeconds != b.entry.modificationSeconds {
+                    return query.descending
+                        ? a.entry.modificationSeconds > b.entry.modificationSeconds
+                        : a.entry.modificationSeconds < b.entry.modificationSeconds
+                }
+                ordered = a.folded < b.folded
+            }
+            return ordered
+        }.map(\.entry)
+    }
+
+    /// The relative link to an entry: its name percent-encoded, `/` appended for folders.
+    public static func href(for entry: ListingEntry) -> String {
+        SafePath.percentEncode(entry.rawName) + (entry.isDirectory ? "/" : "")
+    }
+
+    /// `2026-11-25 06:00` in UTC.
+    public static func formatDate(_ seconds: Int64) -> String {
+        let full = HTTPDate.iso8601(secondsSinceEpoch: seconds)
+        return String(full.prefix(16)).replacingFirst("T", with: " ")
+    }
+
+    /// A valid HTML5 page listing `entries` (already sorted) of the folder shown as `displayPath`.
+    public static func html(displayPath: String, entries: [ListingEntry], query: ListingQuery) -> String {
+        let title = "Directory listing for \(HTML.escape(displayPath))"
+        var out = """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="color-scheme" content="light dark">
+            <title>\(title)</title>
+            <style>
+            :root { color-scheme: light dark; --fg: #1f2328; --bg: #ffffff; --muted: #59636e; --link: #0969da; --rule: #d1d9e0; }
+            @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #9198a1; --link: #4493f8; --rule: #3d444d; } }
+            body { font: 15px/1.5 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 2em auto; max-width: 60em; padding: 0 1em; }
+            h1 { font-size: 1.3em; word-break: break-all; }
+            table { border-collapse: collapse; width: 100%; }
+            th, td { text-align: left; padding: .25em .75em; border-bottom: 1px solid var(--rule); }
+            th a, td.size, td.date, .note { color: var(--muted); }
+            td.size { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+            td.date { white-space: nowrap; font-variant-numeric: tabular-nums; }
+            a { color: var(--link); text-decoration: none; } a:hover { text-decoration: underline; }
+            </style>
+            </head>
+            <body>
+            <h1>\(title)</h1>
+            <table>
+            <thead><tr>
+            """
+        for (key, label) in [(ListingQuery.Key.name, "Name"), (.size, "Size"), (.mtime, "Modified (UTC)")] {
+            let descending = query.sort == key ? !query.descending : false
+            let arrow = query.sort == key ? (query.descending ? " ↓" : " ↑") : ""
+            out += "<th><a href=\"?sort=\(key.rawValue)&amp;order=\(descending ? "desc" : "asc")\">\(label)\(arrow)</a></th>"
+        }
+        out += "</tr></thead>\n<tbody>\n"
+        if displayPath != "/" {
+            out += "<tr><td><a href=\"../\">../</a></td><td class=\"size\"></td><td class=\"date\"></td></tr>\n"
+        }
+        for entry in entries {
+            let shown = HTML.escape(entry.name) + (entry.isDirectory ? "/" : "") + (entry.kind == .symlink ? " →" : "")
+            let size = entry.isDirectory ? "-" : AccessLogFormatter.humanBytes(entry.size)
+            out += "<tr><td><a href=\"\(HTML.escape(Self.href(for: entry)))\">\(shown)</a></td>"
+            out += "<td class=\"size\">\(size)</td><td class=\"date\">\(Self.formatDate(entry.modificationSeconds))</td></tr>\n"
+        }
+        out += "</tbody>\n</table>\n"
+        out += "<p class=\"note\">\(entries.count) entr\(entries.count == 1 ? "y" : "ies"). → marks a symbolic link.</p>\n"
+        out += "</body>\n</html>\n"
+        return out
+    }
+
+    /// The same listing as JSON: `{"path": ..., "entries": [{name, href, type, size, mtime}]}`.
+    public static func json(displayPath: String, entries: [ListingEntry]) -> String {
+        var out = "{\"path\":\(JSON.quote(displayPath)),\"entries\":["
+        for (index, entry) in entries.enumerated() {
+            if index > 0 { out += "," }
+            out += "{\"name\":\(JSON.quote(entry.name)),\"href\":\(JSON.quote(Self.href(for: entry))),"
+            out += "\"type\":\"\(entry.isDirectory && entry.kind != .symlink ? "directory" : entry.kind.rawValue)\","
+            out += "\"isDirectory\":\(entry.isDirectory),\"size\":\(entry.size),"
+            out += "\"mtime\":\(JSON.quote(HTTPDate.iso8601(secondsSinceEpoch: entry.modificationSeconds)))}"
+        }
+        out += "]}\n"
+        return out
+    }
+}
+
+/// Minimal JSON string quoting (RFC 8259 §7).
+enum JSON {
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{2028}": out += "\\u2028"
+            case "\u{2029}": out += "\\u2029"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension String {
+    func replacingFirst(_ target: Character, with replacement: String) -> String {
+        guard let index = self.firstIndex(of: target) else { return self }
+        return String(self[..<index]) + replacement + String(self[self.index(after: index)...])
+    }
+}

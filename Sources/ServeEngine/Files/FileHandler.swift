@@ -1,0 +1,256 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Serves the root's files and listings for GET and HEAD: the seed's `SimpleHTTPRequestHandler`.
+///
+/// Other methods are not claimed, so the engine answers 501 as the seed does.
+public struct FileHandler: RequestHandler {
+    public init() {}
+
+    public func responder(for request: Request, environment: HandlerEnvironment) -> (any RequestResponder)? {
+        switch request.method {
+        case .GET, .HEAD: FileResponder()
+        default: nil
+        }
+    }
+}
+
+/// What the thread pool found for a request path.
+enum FileLookup: Sendable {
+    /// An open regular file: descriptor, attributes, and the name for the content type.
+    case file(descriptor: CInt, attributes: FileAttributes, name: String)
+    /// A folder asked for without its trailing slash.
+    case redirect(location: String)
+    /// A rendered listing.
+    case listing(body: String, contentType: String)
+    case error(HTTPError)
+}
+
+/// Answers one GET or HEAD for a file: look up on the thread pool, plan, then write.
+final class FileResponder: RequestResponder {
+    /// Files up to this size go out in one write together with the head.
+    static let singleWriteLimit: Int64 = 1 << 20
+    /// Larger files are sent as consecutive regions of this size, so progress is reported as they go.
+    static let chunkSize: Int64 = 512 * 1024
+    /// Regions handed to the channel at once (a little read-ahead for the kernel, bounded).
+    static let chunksInFlight = 2
+
+    private var writer: ResponseWriter?
+    private var cancelled = false
+    private var handle: NIOFileHandle?
+
+    func start(writer: ResponseWriter) {
+        self.writer = writer
+        let request = writer.request
+        let resolved: SafePath.Resolved
+        do {
+            resolved = try SafePath.resolve(request.rawPath)
+        } catch .nulByte {
+            writer.respond(error: HTTPError(.badRequest, message: "Bad request path (NUL byte)"))
+            return
+        } catch {
+            writer.respond(error: HTTPError(.badRequest, message: "Bad request path encoding"))
+            return
+        }
+        let environment = writer.environment
+        let rawPath = String(request.rawPath)
+        let query = String(request.query)
+        let wantsJSON = Self.wantsJSON(query: request.query, accept: request.head.headers.first(name: "accept"))
+        environment.threadPool.runIfActive(eventLoop: writer.eventLoop) {
+            Self.lookUp(resolved, rawPath: rawPath, query: query, wantsJSON: wantsJSON, environment: environment)
+        }.assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success(let lookup): self.respond(with: lookup)
+            case .failure(let error): writer.fail(message: "file lookup failed: \(error)")
+            }
+        }
+    }
+
+    func cancel() {
+        self.cancelled = true
+        self.closeFile()
+    }
+
+    private static func wantsJSON(query: Substring, accept: String?) -> Bool {
+        if ListingQuery.parse(query).json { return true }
+        guard let accept = accept?.lowercased() else { return false }
+        return accept.contains("application/json") && !accept.contains("text/html")
+    }
+
+    // MARK: Blocking part (thread pool)
+
+    /// Finds what `resolved` names under the root; everything here may block.
+    static func lookUp(
+        _ resolved: SafePath.Resolved,
+        rawPath: String,
+        query: String,
+        wantsJSON: Bool,
+        environment: HandlerEnvironment
+    ) -> FileLookup {
+        let root = environment.root.path
+        let configuration = environment.configuration
+        let path = resolved.components.isEmpty ? root : (root == "/" ? "" : root) + "/" + resolved.relativePath
+        let status: FileSystemProbe.Status
+        switch FileSystemProbe.status(path) {
+        case .success(let found): status = found
+        case .failure(let error): return .error(error.httpError)
+        }
+        if !configuration.followSymlinks, !resolved.components.isEmpty, !FileSystemProbe.isInside(path, root: root) {
+            return .error(HTTPError(.forbidden, message: "Symbolic link leads outside the served folder"))
+        }
+        if status.isDirectory {
+            if !resolved.hasTrailingSlash, !resolved.components.isEmpty {
+                return .redirect(location: SafePath.directoryRedirect(rawPath: rawPath[...], query: query[...]))
+            }
+            for index in ["index.html", "index.htm"] {
+                let candidate = (path == "/" ? "" : path) + "/" + index
+                guard case .success(let found) = FileSystemProbe.status(candidate), found.isRegular else { continue }
+                if !configuration.followSymlinks, !FileSystemProbe.isInside(candidate, root: root) { continue }
+                return Self.open(candidate, name: index)
+            }
+            switch FileSystemProbe.list(path, includeHidden: configuration.showHidden) {
+            case .failure(let error):
+                return .error(error.code == ENOENT ? error.httpError : HTTPError(.forbidden, message: "No permission to list directory"))
+            case .success(let entries):
+                let listingQuery = ListingQuery.parse(query[...])
+                let sorted = DirectoryListing.sorted(entries, by: listingQuery)
+                let display = resolved.components.isEmpty ? "/" : resolved.displayPath
+                return wantsJSON
+                    ? .listing(body: DirectoryListing.json(displayPath: display, entries: sorted), contentType: "application/json; charset=utf-8")
+                    : .listing(body: DirectoryListing.html(displayPath: display, entries: sorted, query: listingQuery), contentType: "text/html; charset=utf-8")
+            }
+        }
+        guard status.isRegular else {
+            return .error(HTTPError(.forbidden, message: "Not a regular file"))
+        }
+        // python: a path ending in '/' names a directory; a file there does not exist.
+        if resolved.hasTrailingSlash { return .error(HTTPError(.notFound, message: "File not found")) }
+        return Self.open(path, name: resolved.components.last ?? "")
+    }
+
+    private static func open(_ path: String, name: String) -> FileLookup {
+        switch FileSystemProbe.openRegularFile(path) {
+        case .success(let (fd, status)): .file(descriptor: fd, attributes: status.attributes, name: name)
+        case .failure(let error): .error(error.httpError)
+        }
+    }
+
+    // MARK: Event-loop part
+
+    private func respond(with lookup: FileLookup) {
+        guard let writer = self.writer, !self.cancelled else {
+            if case .file(let fd, _, _) = lookup { close(fd) }
+            return
+        }
+        switch lookup {
+        case .error(let error):
+            writer.respond(error: error)
+        case .redirect(let location):
+            let page = HTTPError(.movedPermanently, message: "Moved to \(location)").page
+            writer.respond(
+                status: .movedPermanently,
+                headers: ["Location": location, "Content-Type": "text/html;charset=utf-8", "Cache-Control": "no-cache"],
+                body: ByteBuffer(string: page)
+            )
+        case .listing(let body, let contentType):
+            writer.respond(
+                status: .ok,
+                headers: ["Content-Type": contentType, "Cache-Control": "no-cache"],
+                body: ByteBuffer(string: body)
+            )
+        case .file(let fd, let attributes, let name):
+            let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)
+            self.handle = handle
+            self.sendFile(handle, attributes: attributes, name: name, writer: writer)
+        }
+    }
+
+    private func sendFile(_ handle: NIOFileHandle, attributes: FileAttributes, name: String, writer: ResponseWriter) {
+        var headers: HTTPHeaders = [
+            "ETag": attributes.etag,
+            "Last-Modified": attributes.lastModified,
+            "Cache-Control": "no-cache",
+            "Accept-Ranges": "bytes",
+        ]
+        let plan = FilePlanner.plan(headers: writer.request.head.headers, attributes: attributes)
+        let first: Int64
+        let last: Int64
+        let status: HTTPResponseStatus
+        switch plan {
+        case .notModified:
+            writer.respond(status: .notModified, headers: headers, body: nil as IOData?)
+            self.closeFile()
+            return
+        case .rangeNotSatisfiable:
+            self.closeFile()
+            writer.respond(
+                error: HTTPError(.rangeNotSatisfiable, headers: [("Content-Range", "bytes */\(attributes.size)"), ("Accept-Ranges", "bytes")])
+            )
+            return
+        case .full:
+            (first, last, status) = (0, attributes.size - 1, .ok)
+        case .partial(let from, let to):
+            (first, last, status) = (from, to, .partialContent)
+            headers.add(name: "Content-Range", value: "bytes \(from)-\(to)/\(attributes.size)")
+        }
+        let length = last - first + 1
+        headers.add(name: "Content-Type", value: MIMETypes.contentType(forFileName: name[...]))
+        headers.add(name: "Content-Length", value: String(length))
+        if writer.isHeadRequest || length <= 0 {
+            writer.respond(status: status, headers: headers, body: nil as IOData?)
+            self.closeFile()
+            return
+        }
+        if length <= Self.singleWriteLimit {
+            let region = FileRegion(fileHandle: handle, readerIndex: Int(first), endIndex: Int(last + 1))
+            writer.respond(status: status, headers: headers, body: .fileRegion(region)).assumeIsolated().whenComplete { _ in
+                self.closeFile()
+            }
+            return
+        }
+        writer.writeHead(status: status, headers: headers)
+        self.nextOffset = first
+        self.endOffset = last + 1
+        self.pump(writer: writer, handle: handle)
+    }
+
+    private var nextOffset: Int64 = 0
+    private var endOffset: Int64 = 0
+    private var outstanding = 0
+    private var ended = false
+
+    /// Hands the next regions to the channel, keeping at most `chunksInFlight` outstanding, so a slow
+    /// reader holds back the server (backpressure) and progress is reported region by region.
+    private func pump(writer: ResponseWriter, handle: NIOFileHandle) {
+        while self.outstanding < Self.chunksInFlight, self.nextOffset < self.endOffset, !self.cancelled {
+            let upper = min(self.endOffset, self.nextOffset + Self.chunkSize)
+            let region = FileRegion(fileHandle: handle, readerIndex: Int(self.nextOffset), endIndex: Int(upper))
+            self.nextOffset = upper
+            self.outstanding += 1
+            writer.writeBody(.fileRegion(region)).assumeIsolated().whenComplete { [self] result in
+                self.outstanding -= 1
+                switch result {
+                case .success: self.pump(writer: writer, handle: handle)
+                case .failure: self.closeFile()
+                }
+            }
+        }
+        if self.nextOffset >= self.endOffset, self.outstanding == 0, !self.cancelled, !self.ended {
+            self.ended = true
+            writer.end().assumeIsolated().whenComplete { _ in self.closeFile() }
+        }
+    }
+
+    private func closeFile() {
+        guard let handle = self.handle else { return }
+        self.handle = nil
+        try? handle.close()
+    }
+}

@@ -1,0 +1,124 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The blocking file-system calls of the file handler, run on the thread pool, never on an event loop.
+enum FileSystemProbe {
+    struct Status {
+        var isDirectory: Bool
+        var isRegular: Bool
+        var attributes: FileAttributes
+    }
+
+    /// `stat(2)` (following symlinks); `errno` on failure.
+    static func status(_ path: String) -> Result<Status, Errno> {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .failure(Errno(errno)) }
+        return .success(Self.status(from: info))
+    }
+
+    static func status(from info: stat) -> Status {
+        let mode = info.st_mode & S_IFMT
+        return Status(
+            isDirectory: mode == S_IFDIR,
+            isRegular: mode == S_IFREG,
+            attributes: FileAttributes(
+                size: Int64(info.st_size),
+                modificationNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+            )
+        )
+    }
+
+    /// Whether `path`, with every symlink resolved, is `root` or inside it.
+    static func isInside(_ path: String, root: String) -> Bool {
+        guard let real = realpath(path, nil) else { return false }
+        defer { free(real) }
+        let resolved = String(cString: real)
+        if root == "/" { return true }
+        return resolved == root || resolved.hasPrefix(root + "/")
+    }
+
+    /// Opens a regular file for reading and describes what was opened (`fstat` on the descriptor,
+    /// so the attributes belong to the file actually served).
+    static func openRegularFile(_ path: String) -> Result<(CInt, Status), Errno> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(Errno(errno)) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            return .failure(Errno(code))
+        }
+        let status = Self.status(from: info)
+        guard status.isRegular else {
+            close(fd)
+            return .failure(Errno(EACCES))
+        }
+        return .success((fd, status))
+    }
+
+    /// Reads a directory in one pass: `readdir` plus one `fstatat` per entry for size and date.
+    /// The entry type comes from `d_type`, so symlinks are recognised without a second stat.
+    static func list(_ path: String, includeHidden: Bool) -> Result<[ListingEntry], Errno> {
+        guard let dir = opendir(path) else { return .failure(Errno(errno)) }
+        defer { closedir(dir) }
+        let fd = dirfd(dir)
+        var entries: [ListingEntry] = []
+        while let raw = readdir(dir) {
+            let rawName: [UInt8] = withUnsafeBytes(of: raw.pointee.d_name) { bytes in
+                Array(bytes.prefix(while: { $0 != 0 }))
+            }
+            if rawName == [0x2E] || rawName == [0x2E, 0x2E] { continue }
+            if !includeHidden, rawName.first == 0x2E { continue }
+            var isLink = raw.pointee.d_type == UInt8(DT_LNK)
+            var info = stat()
+            let followed = rawName.withUnsafeBufferPointer { name -> Bool in
+                var cName = Array(name) + [0]
+                return cName.withUnsafeMutableBufferPointer { buffer in
+                    buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { cString in
+                        if raw.pointee.d_type == UInt8(DT_UNKNOWN) {
+                            var linkInfo = stat()
+                            if fstatat(fd, cString, &linkInfo, AT_SYMLINK_NOFOLLOW) == 0 {
+                                isLink = (linkInfo.st_mode & S_IFMT) == S_IFLNK
+                            }
+                        }
+                        return fstatat(fd, cString, &info, 0) == 0
+                    }
+                }
+            }
+            let status = followed ? Self.status(from: info) : nil
+            let kind: ListingEntry.Kind =
+                isLink ? .symlink : status?.isDirectory == true ? .directory : status?.isRegular == true ? .file : .other
+            entries.append(
+                ListingEntry(
+                    rawName: rawName,
+                    kind: kind,
+                    isDirectory: status?.isDirectory ?? false,
+                    size: status?.attributes.size ?? 0,
+                    modificationSeconds: status?.attributes.modificationSeconds ?? 0
+                )
+            )
+        }
+        return .success(entries)
+    }
+}
+
+/// An `errno` value as an `Error`.
+struct Errno: Error, Equatable {
+    let code: CInt
+    init(_ code: CInt) { self.code = code }
+
+    /// The status a user should see for this failure.
+    var httpError: HTTPError {
+        switch self.code {
+        case ENOENT, ENOTDIR, ENAMETOOLONG:
+            HTTPError(.notFound, message: "File not found")
+        case EACCES, EPERM, ELOOP:
+            HTTPError(.forbidden, message: "Permission denied")
+        default:
+            HTTPError(.internalServerError, message: String(cString: strerror(self.code)))
+        }
+    }
+}

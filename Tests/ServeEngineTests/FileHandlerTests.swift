@@ -1,0 +1,207 @@
+import Foundation
+import ServeEngine
+import Testing
+
+/// The static-file handler over real sockets.
+@Suite struct FileHandlerTests {
+    private func start(_ tree: TempTree, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
+        try await TestServer.start(handlers: [FileHandler()], directory: tree.root, configure: configure)
+    }
+
+    @Test func servesExactBytesForTextAndBinaryFiles() async throws {
+        let tree = try TempTree()
+        let binary = TempTree.bytes(3 * 1024 * 1024 + 17)
+        try tree.write("hello.txt", "hello, world\n")
+        try tree.write("blob.bin", binary)
+        try tree.write("empty.txt", "")
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let text = try client.get("/hello.txt")
+        #expect(text.status == 200)
+        #expect(text.bodyText == "hello, world\n")
+        #expect(text.header("content-type") == "text/plain; charset=utf-8")
+        #expect(text.header("accept-ranges") == "bytes")
+        #expect(text.header("cache-control") == "no-cache")
+        #expect(text.header("etag")?.hasPrefix("\"") == true)
+        #expect(text.header("last-modified")?.hasSuffix("GMT") == true)
+        let blob = try client.get("/blob.bin")
+        #expect(blob.header("content-length") == String(binary.count))
+        #expect(blob.body == binary)
+        let empty = try client.get("/empty.txt")
+        #expect(empty.status == 200 && empty.body.isEmpty)
+    }
+
+    @Test func headHasTheHeadersOfGetWithoutABody() async throws {
+        let tree = try TempTree()
+        try tree.write("page.html", "<p>hi</p>")
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let get = try client.get("/page.html")
+        let head = try client.get("/page.html", method: "HEAD")
+        #expect(head.status == 200)
+        for name in ["content-length", "content-type", "etag", "last-modified", "accept-ranges"] {
+            #expect(head.header(name) == get.header(name), "\(name)")
+        }
+        // The connection is still in sync: no stray body bytes after the HEAD response.
+        #expect(try client.get("/page.html").bodyText == "<p>hi</p>")
+    }
+
+    @Test func traversalInAnySpellingNeverReachesTheSecret() async throws {
+        let tree = try TempTree()
+        try tree.write("secret.txt", "TOP-SECRET", outside: true)
+        try tree.write("sub/inner.txt", "inner")
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        let spellings = [
+            "/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/..%2fsecret.txt", "/%2e%2e%2fsecret.txt",
+            "/..%5csecret.txt", "/..\\secret.txt", "/.%2e/secret.txt", "/%2e./secret.txt", "/sub/../../secret.txt",
+            "/sub/%2e%2e/%2e%2e/secret.txt", "//../secret.txt", "/%252e%252e/secret.txt", "/....//secret.txt",
+            "/..;/secret.txt", "/%c0%ae%c0%ae/secret.txt", "/sub/..%2f..%2fsecret.txt", "/./../secret.txt",
+            "/sub%2f..%2f..%2fsecret.txt", "/%2e%2e%5c%2e%2e%5csecret.txt", "\\..\\secret.txt",
+        ]
+        for spelling in spellings {
+            let client = try server.client()
+            try client.send("GET \(spelling) HTTP/1.1\r\nHost: x\r\n\r\n")
+            let response = try client.readResponse()
+            #expect(response.status != 200, "\(spelling) was served")
+            #expect(!response.bodyText.contains("TOP-SECRET"), "\(spelling) leaked the secret")
+        }
+        #expect(try server.client().get("/sub/inner.txt").bodyText == "inner")
+    }
+
+    @Test func nulInThePathIs400() async throws {
+        let tree = try TempTree()
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        #expect(try server.client().get("/a%00.txt").status == 400)
+    }
+
+    @Test func symlinkLeavingTheRootIsRefusedUnlessFollowed() async throws {
+        let tree = try TempTree()
+        let secret = try tree.write("secret.txt", "OUTSIDE", outside: true)
+        try tree.write("real.txt", "inside")
+        try tree.symlink("escape.txt", to: secret)
+        try tree.symlink("escape-dir", to: tree.base)
+        try tree.symlink("alias.txt", to: tree.root + "/real.txt")
+        let strict = try await self.start(tree)
+        let client = try strict.client()
+        let refused = try client.get("/escape.txt")
+        #expect(refused.status == 403)
+        #expect(!refused.bodyText.contains("OUTSIDE"))
+        #expect(try client.get("/escape-dir/secret.txt").status == 403)
+        #expect(try client.get("/alias.txt").bodyText == "inside")
+        await strict.shutdown()
+
+        let following = try await self.start(tree) { $0.followSymlinks = true }
+        #expect(try following.client().get("/escape.txt").bodyText == "OUTSIDE")
+        await following.shutdown()
+    }
+
+    @Test func directoryWithoutSlashRedirectsKeepingTheQuery() async throws {
+        let tree = try TempTree()
+        try tree.mkdir("docs")
+        try tree.mkdir("example.com")
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let redirect = try client.get("/docs?sort=size&order=desc")
+        #expect(redirect.status == 301)
+        #expect(redirect.header("location") == "/docs/?sort=size&order=desc")
+        let sneaky = try client.get("//example.com")
+        #expect(sneaky.status == 301)
+        #expect(sneaky.header("location") == "/example.com/")
+    }
+
+    @Test func indexHtmlThenIndexHtmIsServedForAFolder() async throws {
+        let tree = try TempTree()
+        try tree.write("a/index.html", "A-html")
+        try tree.write("a/index.htm", "A-htm")
+        try tree.write("b/index.htm", "B-htm")
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        #expect(try client.get("/a/").bodyText == "A-html")
+        let b = try client.get("/b/")
+        #expect(b.bodyText == "B-htm")
+        #expect(b.header("content-type") == "text/html; charset=utf-8")
+    }
+
+    @Test func missingIs404AndUnreadableIs403AndPostIs501() async throws {
+        let tree = try TempTree()
+        let locked = try tree.write("locked.txt", "no")
+        chmod(locked, 0)
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let missing = try client.get("/nope.txt")
+        #expect(missing.status == 404)
+        #expect(missing.bodyText.contains("File not found"))
+        // Root ignores permissions; only check 403 when the test is not running as root.
+        if getuid() != 0 { #expect(try client.get("/locked.txt").status == 403) }
+        try client.send("POST /locked.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+        #expect(try client.readResponse().status == 501)
+        #expect(try client.get("/nope/").status == 404)
+    }
+
+    @Test func notModifiedByETagAndByDate() async throws {
+        let tree = try TempTree()
+        try tree.write("c.css", "body{}")
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let first = try client.get("/c.css")
+        let etag = try #require(first.header("etag"))
+        let lastModified = try #require(first.header("last-modified"))
+        let byTag = try client.get("/c.css", headers: ["If-None-Match: \(etag)"])
+        #expect(byTag.status == 304)
+        #expect(byTag.body.isEmpty)
+        #expect(byTag.header("etag") == etag)
+        let byDate = try client.get("/c.css", headers: ["If-Modified-Since: \(lastModified)"])
+        #expect(byDate.status == 304)
+        let staleTag = try client.get("/c.css", headers: ["If-None-Match: \"old\"", "If-Modified-Since: \(lastModified)"])
+        #expect(staleTag.status == 200)
+        #expect(staleTag.bodyText == "body{}")
+    }
+
+    @Test func rangeForms416AndIfRange() async throws {
+        let tree = try TempTree()
+        try tree.write("digits.txt", "0123456789")
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let cases: [(String, Int, String, String?)] = [
+            ("bytes=2-4", 206, "234", "bytes 2-4/10"),
+            ("bytes=7-", 206, "789", "bytes 7-9/10"),
+            ("bytes=-3", 206, "789", "bytes 7-9/10"),
+            ("bytes=0-0,4-5", 200, "0123456789", nil),
+        ]
+        for (range, status, body, contentRange) in cases {
+            let response = try client.get("/digits.txt", headers: ["Range: \(range)"])
+            #expect(response.status == status, "\(range)")
+            #expect(response.bodyText == body, "\(range)")
+            #expect(response.header("content-range") == contentRange, "\(range)")
+        }
+        let unsatisfiable = try client.get("/digits.txt", headers: ["Range: bytes=10-"])
+        #expect(unsatisfiable.status == 416)
+        #expect(unsatisfiable.header("content-range") == "bytes */10")
+        let etag = try #require(try client.get("/digits.txt").header("etag"))
+        #expect(try client.get("/digits.txt", headers: ["Range: bytes=0-1", "If-Range: \(etag)"]).bodyText == "01")
+        #expect(try client.get("/digits.txt", headers: ["Range: bytes=0-1", "If-Range: \"old\""]).status == 200)
+        let headRange = try client.get("/digits.txt", headers: ["Range: bytes=2-4"], method: "HEAD")
+        #expect(headRange.status == 206 && headRange.header("content-length") == "3")
+    }
+
+    @Test func mimeTypesOverTheWire() async throws {
+        let tree = try TempTree()
+        let files = ["a.html": "text/html; charset=utf-8", "b.js": "text/javascript; charset=utf-8", "c.wasm": "application/wasm", "d.png": "image/png", "e.bin": "application/octet-stream"]
+        for name in files.keys { try tree.write(name, "x") }
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        for (name, type) in files {
+            #expect(try client.get("/\(name)").header("content-type") == type)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import NIOHTTP1
+import ServeEngine
+import Testing
+
+/// Conditional requests, ranges and MIME types without a disk.
+@Suite struct FilePlannerTests {
+    let file = FileAttributes(size: 1000, modificationNanoseconds: 784_111_777_123_456_789)
+
+    private func plan(_ headers: [(String, String)]) -> FilePlan {
+        FilePlanner.plan(headers: HTTPHeaders(headers), attributes: self.file)
+    }
+
+    @Test func noConditionsGivesTheFullFile() {
+        #expect(self.plan([]) == .full)
+    }
+
+    @Test func matchingETagIsNotModifiedAndWinsOverADate() {
+        #expect(self.plan([("If-None-Match", self.file.etag)]) == .notModified)
+        #expect(self.plan([("If-None-Match", "\"other\", W/\(self.file.etag)")]) == .notModified)
+        #expect(self.plan([("If-None-Match", "*")]) == .notModified)
+        // A stale tag with a fresh date: the tag decides (RFC 9110 §13.2.2).
+        #expect(self.plan([("If-None-Match", "\"stale\""), ("If-Modified-Since", "Sun, 06 Nov 2050 08:49:37 GMT")]) == .full)
+    }
+
+    @Test func modifiedSinceComparesSeconds() {
+        #expect(self.plan([("If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT")]) == .notModified)
+        #expect(self.plan([("If-Modified-Since", "Sun, 06 Nov 1994 08:49:36 GMT")]) == .full)
+        #expect(self.plan([("If-Modified-Since", "garbage")]) == .full)
+    }
+
+    @Test(arguments: [
+        ("bytes=0-9", FilePlan.partial(first: 0, last: 9)),
+        ("bytes=990-", .partial(first: 990, last: 999)),
+        ("bytes=-10", .partial(first: 990, last: 999)),
+        ("bytes=-5000", .partial(first: 0, last: 999)),
+        ("bytes=500-5000", .partial(first: 500, last: 999)),
+        ("bytes=1000-", .rangeNotSatisfiable),
+        ("bytes=-0", .rangeNotSatisfiable),
+        ("bytes=0-0,5-6", .full),
+        ("bytes=5-1", .full),
+        ("items=0-5", .full),
+        ("bytes=abc", .full),
+        ("bytes=1000-2000,3000-", .rangeNotSatisfiable),
+    ])
+    func ranges(header: String, expected: FilePlan) {
+        #expect(self.plan([("Range", header)]) == expected)
+    }
+
+    @Test func ifRangeHonoursTheRangeOnlyWhenTheValidatorMatches() {
+        #expect(self.plan([("Range", "bytes=0-9"), ("If-Range", self.file.etag)]) == .partial(first: 0, last: 9))
+        #expect(self.plan([("Range", "bytes=0-9"), ("If-Range", "\"changed\"")]) == .full)
+        #expect(self.plan([("Range", "bytes=0-9"), ("If-Range", "W/\(self.file.etag)")]) == .full)
+        #expect(self.plan([("Range", "bytes=0-9"), ("If-Range", self.file.lastModified)]) == .partial(first: 0, last: 9))
+        #expect(self.plan([("Range", "bytes=0-9"), ("If-Range", "Sun, 06 Nov 1994 08:49:36 GMT")]) == .full)
+    }
+
+    @Test(arguments: [
+        ("index.html", "text/html; charset=utf-8"), ("a.htm", "text/html; charset=utf-8"),
+        ("s.css", "text/css; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8"),
+        ("m.mjs", "text/javascript; charset=utf-8"), ("d.json", "application/json; charset=utf-8"),
+        ("x.js.map", "application/json; charset=utf-8"), ("m.wasm", "application/wasm"),
+        ("i.svg", "image/svg+xml; charset=utf-8"), ("i.png", "image/png"), ("i.JPG", "image/jpeg"),
+        ("i.jpeg", "image/jpeg"), ("i.gif", "image/gif"), ("i.webp", "image/webp"), ("i.avif", "image/avif"),
+        ("favicon.ico", "image/vnd.microsoft.icon"), ("f.woff", "font/woff"), ("f.woff2", "font/woff2"),
+        ("r.txt", "text/plain; charset=utf-8"), ("r.md", "text/markdown; charset=utf-8"),
+        ("d.csv", "text/csv; charset=utf-8"), ("d.xml", "application/xml; charset=utf-8"),
+        ("d.pdf", "application/pdf"), ("a.zip", "application/zip"), ("a.tar.gz", "application/gzip"),
+        ("s.mp3", "audio/mpeg"), ("v.mp4", "video/mp4"), ("v.webm", "video/webm"),
+        ("noext", "application/octet-stream"), ("x.unknownext", "application/octet-stream"),
+        (".bashrc", "application/octet-stream"),
+    ])
+    func mimeTypes(name: String, type: String) {
+        #expect(MIMETypes.contentType(forFileName: name[...]) == type)
+    }
+}

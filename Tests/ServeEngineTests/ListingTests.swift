@@ -1,0 +1,112 @@
+import Foundation
+import ServeEngine
+import Testing
+
+/// Directory listings: escaping, links, sorting, JSON, dotfiles.
+@Suite struct ListingTests {
+    static let hostileNames = [
+        "<script>alert(1)<script>.txt", "<img src=x onerror=alert(1)>", "a&b.txt", "100% #1?.txt", "space name.txt", "日本語.txt", "🎉 party.txt",
+        "quote\"d'.txt",
+    ]
+
+    @Test func hostileNamesAreEscapedAndLinksEncoded() async throws {
+        let tree = try TempTree()
+        for name in Self.hostileNames { try tree.write(name, name) }
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let page = try client.get("/").bodyText
+        #expect(page.hasPrefix("<!DOCTYPE html>"))
+        #expect(page.contains("<title>Directory listing for /</title>"))
+        #expect(!page.contains("<script>") && !page.contains("<img"))
+        #expect(page.contains("&lt;script&gt;alert(1)&lt;script&gt;.txt"))
+        #expect(page.contains("&lt;img src=x onerror=alert(1)&gt;"))
+        #expect(page.contains("href=\"%3Cscript%3Ealert%281%29%3Cscript%3E.txt\""))
+        #expect(page.contains("href=\"100%25%20%231%3F.txt\""))
+        #expect(page.contains(">a&amp;b.txt<"))
+        #expect(page.contains("href=\"%E6%97%A5%E6%9C%AC%E8%AA%9E.txt\""))
+        #expect(page.contains(">日本語.txt<"))
+        #expect(page.contains("quote&quot;d&#x27;.txt"))
+        // Every link really fetches its file.
+        for name in Self.hostileNames {
+            let href = SafePath.percentEncode(Array(name.utf8))
+            #expect(try client.get("/" + href).bodyText == name, "\(name)")
+        }
+    }
+
+    @Test func foldersFirstThenCaseInsensitiveNamesAndColumnSorts() async throws {
+        let tree = try TempTree()
+        try tree.write("beta.txt", String(repeating: "b", count: 300))
+        try tree.write("Alpha.txt", String(repeating: "a", count: 10))
+        try tree.write("gamma.txt", String(repeating: "g", count: 20))
+        try tree.mkdir("Zoo")
+        try tree.mkdir("apps")
+        try tree.setModified("beta.txt", 1_000_000)
+        try tree.setModified("Alpha.txt", 3_000_000)
+        try tree.setModified("gamma.txt", 2_000_000)
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        func order(_ query: String) throws -> [String] {
+            let json = try client.get("/?format=json&" + query).body
+            let object = try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any]
+            return (object?["entries"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        }
+        #expect(try order("") == ["apps", "Zoo", "Alpha.txt", "beta.txt", "gamma.txt"])
+        #expect(try order("sort=name&order=desc") == ["Zoo", "apps", "gamma.txt", "beta.txt", "Alpha.txt"])
+        #expect(try order("sort=size&order=desc") == ["apps", "Zoo", "beta.txt", "gamma.txt", "Alpha.txt"])
+        #expect(try order("sort=mtime") == ["apps", "Zoo", "beta.txt", "gamma.txt", "Alpha.txt"])
+        let html = try client.get("/?sort=size&order=asc").bodyText
+        #expect(html.contains("href=\"?sort=size&amp;order=desc\""), "the active column's header link flips the order")
+    }
+
+    @Test func jsonListingByQueryOrAccept() async throws {
+        let tree = try TempTree()
+        try tree.write("sub/file.txt", "12345")
+        try tree.symlink("link", to: tree.root + "/sub")
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let response = try client.get("/", headers: ["Accept: application/json"])
+        #expect(response.header("content-type") == "application/json; charset=utf-8")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
+        #expect(object["path"] as? String == "/")
+        let entries = try #require(object["entries"] as? [[String: Any]])
+        let link = try #require(entries.first { $0["name"] as? String == "link" })
+        #expect(link["type"] as? String == "symlink")
+        #expect(link["href"] as? String == "link/")
+        let sub = try client.get("/sub/?format=json")
+        let subObject = try #require(try JSONSerialization.jsonObject(with: Data(sub.body)) as? [String: Any])
+        let file = try #require((subObject["entries"] as? [[String: Any]])?.first)
+        #expect(file["size"] as? Int == 5)
+        #expect(file["type"] as? String == "file")
+        #expect(try client.get("/sub/").bodyText.contains("<a href=\"../\">../</a>"))
+    }
+
+    @Test func dotfilesAreHiddenUnlessAskedButAlwaysServed() async throws {
+        let tree = try TempTree()
+        try tree.write(".env", "SECRET=1")
+        try tree.write("visible.txt", "v")
+        let plain = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        let page = try plain.client().get("/").bodyText
+        #expect(!page.contains(".env"))
+        #expect(page.contains("visible.txt"))
+        #expect(try plain.client().get("/.env").bodyText == "SECRET=1")
+        await plain.shutdown()
+        let shown = try await TestServer.start(handlers: [FileHandler()], directory: tree.root) { $0.showHidden = true }
+        #expect(try shown.client().get("/").bodyText.contains(".env"))
+        await shown.shutdown()
+    }
+
+    @Test func sortIsPureAndStable() {
+        let entries = [
+            ListingEntry(name: "b", kind: .file, size: 1, modificationSeconds: 5),
+            ListingEntry(name: "B", kind: .file, size: 1, modificationSeconds: 5),
+            ListingEntry(name: "a", kind: .directory, size: 0, modificationSeconds: 1),
+        ]
+        let sorted = DirectoryListing.sorted(entries, by: ListingQuery()).map(\.name)
+        #expect(sorted == ["a", "B", "b"])
+        #expect(ListingQuery.parse("sort=size&order=desc&format=json") == ListingQuery(sort: .size, descending: true, json: true))
+        #expect(ListingQuery.parse("sort=bogus&order=sideways&x") == ListingQuery())
+    }
+}

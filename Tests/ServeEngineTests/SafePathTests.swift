@@ -1,0 +1,77 @@
+import ServeEngine
+import Testing
+
+/// `SafePath` from a table of hostile inputs and from random input.
+@Suite struct SafePathTests {
+    @Test(arguments: [
+        ("/", [String](), true),
+        ("/a/b.txt", ["a", "b.txt"], false),
+        ("/a/b/", ["a", "b"], true),
+        ("/a/./b", ["a", "b"], false),
+        ("/a//b", ["a", "b"], false),
+        ("/a/../b", ["b"], false),
+        ("/../../etc/passwd", ["etc", "passwd"], false),
+        ("/%2e%2e/%2E%2E/etc/passwd", ["etc", "passwd"], false),
+        ("/..%2f..%2fetc/passwd", ["etc", "passwd"], false),
+        ("/..%5c..%5csecret", ["secret"], false),
+        ("/..\\secret", ["secret"], false),
+        ("/.%2e/secret", ["secret"], false),
+        ("/%252e%252e/secret", ["%2e%2e", "secret"], false),
+        ("/....//secret", ["....", "secret"], false),
+        ("/space%20name.txt", ["space name.txt"], false),
+        ("/%E6%97%A5%E6%9C%AC", ["日本"], false),
+        ("/a+b", ["a+b"], false),
+    ])
+    func resolves(raw: String, components: [String], trailingSlash: Bool) throws {
+        let resolved = try SafePath.resolve(raw[...])
+        #expect(resolved.components == components)
+        #expect(resolved.hasTrailingSlash == trailingSlash)
+    }
+
+    @Test(arguments: ["/a%00b", "/%00", "/x/%00/../y"])
+    func nulIsRefused(raw: String) {
+        #expect(throws: SafePath.Failure.nulByte) { try SafePath.resolve(raw[...]) }
+    }
+
+    @Test(arguments: ["/%", "/%2", "/%zz", "/%c0%ae%c0%ae/secret", "/%ff"])
+    func badEncodingIsRefused(raw: String) {
+        #expect(throws: SafePath.Failure.badEncoding) { try SafePath.resolve(raw[...]) }
+    }
+
+    @Test func randomInputNeverYieldsAnEscapingComponent() {
+        let alphabet: [String] = ["/", "\\", ".", "..", "%2e", "%2E", "%2f", "%5c", "%25", "a", "b", "%00", "%", "~", "%c3%a9"]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<20_000 {
+            var raw = "/"
+            for _ in 0..<Int(state % 12) {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                raw += alphabet[Int(state >> 33) % alphabet.count]
+            }
+            state = state &* 6_364_136_223_846_793_005 &+ 1
+            guard let resolved = try? SafePath.resolve(raw[...]) else { continue }
+            for component in resolved.components {
+                #expect(!component.isEmpty && component != "." && component != "..", "\(raw) gave \(resolved.components)")
+                #expect(!component.contains("/") && !component.contains("\\") && !component.contains("\0"))
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("/docs", "", "/docs/"),
+        ("/docs", "a=1&b=2", "/docs/?a=1&b=2"),
+        ("//example.com", "", "/example.com/"),
+        ("///example.com/x", "", "/example.com/x/"),
+        ("/%2f%2fexample.com", "", "/example.com/"),
+        ("/\\\\example.com", "", "/example.com/"),
+    ])
+    func directoryRedirectNeverStartsWithTwoSlashes(raw: String, query: String, location: String) {
+        let result = SafePath.directoryRedirect(rawPath: raw[...], query: query[...])
+        #expect(result == location)
+        #expect(!result.hasPrefix("//") && !result.hasPrefix("/\\"))
+    }
+
+    @Test func percentEncodeKeepsOnlyUnreserved() {
+        #expect(SafePath.percentEncode(Array("a b#?%&<>'\"日🎉.~_-".utf8))
+            == "a%20b%23%3F%25%26%3C%3E%27%22%E6%97%A5%F0%9F%8E%89.~_-")
+    }
+}

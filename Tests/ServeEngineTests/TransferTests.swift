@@ -1,0 +1,98 @@
+import Foundation
+import ServeEngine
+import Testing
+
+/// Big transfers: progress, aborts, and changing the root while a download runs.
+@Suite struct TransferTests {
+    @Test func abortedDownloadIsCountedClosesItsFileAndTheServerKeepsServing() async throws {
+        let tree = try TempTree()
+        let size = 32 * 1024 * 1024
+        try tree.write("big.bin", TempTree.bytes(size))
+        try tree.write("small.txt", "ok")
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        // Warm up so lazily opened descriptors (thread pool, epoll) are counted in the baseline.
+        #expect(try server.client().get("/small.txt").status == 200)
+        let baseline = openDescriptorCount()
+        do {
+            let client = try server.client()
+            try client.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            _ = try client.readResponseHead()
+            _ = try client.readBytes(100_000)
+        }  // the client closes here, mid-transfer
+        #expect(recorder.waitFor { _ in recorder.finished.contains { $0.target == "/big.bin" } })
+        let aborted = try #require(recorder.finished.first { $0.target == "/big.bin" })
+        #expect(aborted.outcome == .abortedByClient)
+        #expect(aborted.bytesSent < Int64(size))
+        #expect(try server.client().get("/small.txt").bodyText == "ok")
+        #expect(waitUntil { openDescriptorCount() <= baseline }, "descriptors: \(openDescriptorCount()) vs \(baseline)")
+        #expect(server.server.totals.aborted == 1)
+    }
+
+    @Test func bigDownloadPublishesProgressAsItGoes() async throws {
+        let tree = try TempTree()
+        let size = 24 * 1024 * 1024
+        try tree.write("big.bin", TempTree.bytes(size))
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        try client.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = try client.readResponseHead()
+        var received = 0
+        // Read slowly enough that the transfer spans several progress intervals.
+        while received < size {
+            received += try client.readBytes(min(1024 * 1024, size - received)).count
+            usleep(30_000)
+        }
+        #expect(recorder.waitFor { _ in !recorder.finished.isEmpty })
+        let progress = recorder.events.compactMap { if case .bodyProgress(let p) = $0 { p } else { nil } }
+        #expect(progress.count >= 3, "\(progress.count) progress events")
+        #expect(progress.allSatisfy { $0.expectedBodyBytes == Int64(size) })
+        #expect(progress.map(\.bytesSent) == progress.map(\.bytesSent).sorted())
+        #expect(recorder.finished.first?.bytesSent == Int64(size))
+        #expect(server.server.totals.bytesSent == Int64(size))
+    }
+
+    @Test func rootChangeWhileDownloadingFinishesFromTheOldRoot() async throws {
+        let old = try TempTree()
+        let new = try TempTree()
+        let size = 16 * 1024 * 1024
+        let content = TempTree.bytes(size, seed: 7)
+        try old.write("big.bin", content)
+        try new.write("fresh.txt", "from the new root")
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: old.root)
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let downloader = try server.client()
+        try downloader.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = try downloader.readResponseHead()
+        var body = try downloader.readBytes(1024 * 1024)
+
+        try server.server.changeRoot(to: new.root)
+        #expect(try server.client().get("/fresh.txt").bodyText == "from the new root")
+        #expect(try server.client().get("/big.bin").status == 404)
+
+        body += try downloader.readBytes(size - body.count)
+        #expect(body == content)
+        #expect(recorder.waitFor { events in
+            events.contains { if case .rootChanged(_, let to, _) = $0 { to.hasSuffix("/root") } else { false } }
+        })
+    }
+
+    @Test func badRootIsRefusedAndTheOldRootKeepsServing() async throws {
+        let tree = try TempTree()
+        try tree.write("here.txt", "still here")
+        let file = try tree.write("plain.txt", "x", outside: true)
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        #expect(throws: DocumentRoot.ValidationError.doesNotExist("/no/such/dir")) {
+            try server.server.changeRoot(to: "/no/such/dir")
+        }
+        #expect(throws: DocumentRoot.ValidationError.notADirectory(file)) {
+            try server.server.changeRoot(to: file)
+        }
+        #expect(try server.client().get("/here.txt").bodyText == "still here")
+    }
+}
