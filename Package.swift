@@ -43,9 +43,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(
-            name: "SwiftServeTUITests",
-            dependencies: ["swift-serve-tui", "ServeEngine"]
-        ),
+        // Runs the built binary as a subprocess; `swift test` builds every target first.
+        .testTarget(name: "SwiftServeTUITests"),
     ]
 )
