@@ -398,11 +398,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     // MARK: Helpers
 
-    /// `127.0.0.1` or `::1` (python's `client_address[0]`), or `ip:port` when asked.
+    /// `127.0.0.1` or `::1` (python's `client_address[0]`), or `ip:port` when asked. IPv4 clients of a
+    /// dual-stack listener are shown as plain IPv4, not `::ffff:127.0.0.1`.
     static func describe(_ address: SocketAddress?, withPort: Bool = false) -> String {
         guard let address else { return "-" }
-        let ip = address.ipAddress ?? "\(address)"
+        var ip = address.ipAddress ?? "\(address)"
+        if ip.hasPrefix("::ffff:"), ip.contains(".") { ip.removeFirst(7) }
         guard withPort, let port = address.port else { return ip }
-        return address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 }

@@ -112,7 +112,14 @@ public final class HTTPServer: Sendable {
         self.context.stopping.store(false, ordering: .relaxed)
         let channel: Channel
         do {
-            channel = try await self.makeBootstrap().bind(host: host, port: port).get()
+            do {
+                channel = try await self.makeBootstrap().bind(host: host, port: port).get()
+            } catch let error as IOError
+                where host == "::" && [EAFNOSUPPORT, EADDRNOTAVAIL].contains(error.errnoCode)
+            {
+                // No IPv6 on this machine: "every interface" means every IPv4 interface.
+                channel = try await self.makeBootstrap().bind(host: "0.0.0.0", port: port).get()
+            }
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             throw StartError.addressInUse(host: host, port: port)
         } catch let error as IOError {

@@ -72,9 +72,9 @@ final class RawClient {
             }
         }
         if result != 0 {
-            let code = errno
-            close(self.fd)
-            throw RawClientError.connectFailed(code)
+            // No close here: every stored property is set, so `deinit` runs and closes the socket.
+            // Closing twice would close whatever descriptor another thread opened in between.
+            throw RawClientError.connectFailed(errno)
         }
     }
 
