@@ -79,12 +79,14 @@ import Glibc
         let server = try await TestServer.start()
         let recorder = EventRecorder(server)
         let busy = try server.client()
-        try busy.send("GET /stream?chunks=100&ms=100 HTTP/1.1\r\nHost: x\r\n\r\n")
+        // A 60-second stream: only a forced close can end it within the bound below.
+        try busy.send("GET /stream?chunks=600&ms=100 HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(recorder.waitFor { _ in !recorder.received.isEmpty })
         let start = monotonicNow()
         await server.server.stopListening(grace: 0.3)
         let took = Double(monotonicNow() - start) / 1e9
-        #expect(took < 3)
+        // Generous: other tests' blocking clients may hold the cooperative threads for a while.
+        #expect(took < 20)
         #expect(recorder.waitFor { _ in recorder.finished.first?.outcome == .abortedByClient })
         #expect(recorder.closed.first?.reason == .serverStopping)
         await server.shutdown()

@@ -55,6 +55,30 @@ import Testing
         #expect(server.server.totals.bytesSent == Int64(size))
     }
 
+    @Test func slowReaderStillGetsFrequentProgress() async throws {
+        let tree = try TempTree()
+        let size = 12 * 1024 * 1024
+        try tree.write("big.bin", TempTree.bytes(size))
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        try client.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = try client.readResponseHead()
+        var received = 0
+        let start = monotonicNow()
+        // About 4 MB/s: the transfer takes a few seconds once the socket buffers are full.
+        while received < size {
+            received += try client.readBytes(min(128 * 1024, size - received)).count
+            usleep(30_000)
+        }
+        let seconds = Double(monotonicNow() - start) / 1e9
+        #expect(recorder.waitFor { _ in !recorder.finished.isEmpty })
+        let progress = recorder.events.compactMap { if case .bodyProgress(let p) = $0 { p } else { nil } }
+        // At least one event per 250 ms of transfer (they are due every 50-100 ms).
+        #expect(Double(progress.count) >= seconds * 4 - 2, "\(progress.count) events in \(seconds) s")
+    }
+
     @Test func rootChangeWhileDownloadingFinishesFromTheOldRoot() async throws {
         let old = try TempTree()
         let new = try TempTree()

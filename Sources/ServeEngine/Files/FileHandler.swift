@@ -37,8 +37,12 @@ enum FileLookup: Sendable {
 final class FileResponder: RequestResponder {
     /// Files up to this size go out in one write together with the head.
     static let singleWriteLimit: Int64 = 1 << 20
-    /// Larger files are sent as consecutive regions of this size, so progress is reported as they go.
-    static let chunkSize: Int64 = 512 * 1024
+    /// Larger files are sent as consecutive sendfile regions sized to the client's speed, so each takes
+    /// about `regionTargetNanoseconds` and progress is reported several times a second, fast or slow.
+    static let minimumRegion: Int64 = 16 * 1024
+    static let maximumRegion: Int64 = 1024 * 1024
+    static let firstRegion: Int64 = 256 * 1024
+    static let regionTargetNanoseconds: Int64 = 60_000_000
     /// Regions handed to the channel at once (a little read-ahead for the kernel, bounded).
     static let chunksInFlight = 2
 
@@ -225,20 +229,27 @@ final class FileResponder: RequestResponder {
     private var endOffset: Int64 = 0
     private var outstanding = 0
     private var ended = false
+    private var regionSize = FileResponder.firstRegion
+    private var lastCompletion: Int64 = 0
 
     /// Hands the next regions to the channel, keeping at most `chunksInFlight` outstanding, so a slow
     /// reader holds back the server (backpressure) and progress is reported region by region.
     private func pump(writer: ResponseWriter, handle: NIOFileHandle) {
+        if self.lastCompletion == 0 { self.lastCompletion = WallClock.monotonicNanoseconds() }
         while self.outstanding < Self.chunksInFlight, self.nextOffset < self.endOffset, !self.cancelled {
-            let upper = min(self.endOffset, self.nextOffset + Self.chunkSize)
+            let upper = min(self.endOffset, self.nextOffset + self.regionSize)
             let region = FileRegion(fileHandle: handle, readerIndex: Int(self.nextOffset), endIndex: Int(upper))
+            let size = upper - self.nextOffset
             self.nextOffset = upper
             self.outstanding += 1
             writer.writeBody(.fileRegion(region)).assumeIsolated().whenComplete { [self] result in
                 self.outstanding -= 1
                 switch result {
-                case .success: self.pump(writer: writer, handle: handle)
-                case .failure: self.closeFile()
+                case .success:
+                    self.adaptRegionSize(afterWriting: size)
+                    self.pump(writer: writer, handle: handle)
+                case .failure:
+                    self.closeFile()
                 }
             }
         }
@@ -246,6 +257,15 @@ final class FileResponder: RequestResponder {
             self.ended = true
             writer.end().assumeIsolated().whenComplete { _ in self.closeFile() }
         }
+    }
+
+    /// Sizes the next region from how fast the last one went out.
+    private func adaptRegionSize(afterWriting bytes: Int64) {
+        let now = WallClock.monotonicNanoseconds()
+        let elapsed = max(1, now - self.lastCompletion)
+        self.lastCompletion = now
+        let bytesPerTarget = bytes * Self.regionTargetNanoseconds / elapsed
+        self.regionSize = min(Self.maximumRegion, max(Self.minimumRegion, bytesPerTarget))
     }
 
     private func closeFile() {
