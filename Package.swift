@@ -26,10 +26,21 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
+        // The system's ncursesw (wide characters); `libncurses-dev` on Debian/Ubuntu.
+        .systemLibrary(
+            name: "CNcurses",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]
+        ),
+        .target(
+            name: "ServeDashboard",
+            dependencies: ["ServeEngine", "CNcurses"]
+        ),
         .executableTarget(
             name: "swift-serve-tui",
             dependencies: [
                 "ServeEngine",
+                "ServeDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,6 +53,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "ServeDashboardTests",
+            dependencies: ["ServeDashboard", "ServeEngine"],
+            resources: [.copy("Golden")]
         ),
         // Runs the built binary as a subprocess; `swift test` builds every target first.
         .testTarget(name: "SwiftServeTUITests"),

@@ -28,6 +28,13 @@ enum Console {
     }
 
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+    static var stdinIsTerminal: Bool { isatty(STDIN_FILENO) == 1 }
+
+    /// Colour unless `NO_COLOR` is set to anything non-empty (no-color.org).
+    static var colorAllowed: Bool {
+        guard let value = getenv("NO_COLOR") else { return true }
+        return value.pointee == 0
+    }
 }
 
 /// Turns SIGINT/SIGTERM/SIGHUP into a flag the main loop polls (no work in a signal handler).

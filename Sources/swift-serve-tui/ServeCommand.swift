@@ -1,4 +1,5 @@
 import ArgumentParser
+import ServeDashboard
 import ServeEngine
 
 #if canImport(Glibc)
@@ -97,18 +98,35 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
+        var terminal: NcursesTerminal?
+        if !self.noTUI, Console.stdoutIsTerminal, Console.stdinIsTerminal {
+            do {
+                terminal = try NcursesTerminal(color: Console.colorAllowed)
+            } catch {
+                Console.error("swift-serve-tui: \(error); printing an access log instead of the dashboard")
+            }
+        }
+        // The one place the terminal is restored, whatever ends the run: q, a signal, an error.
+        defer { terminal?.restore() }
+
         let handlers: [any RequestHandler] = [FileHandler()]
         let server: HTTPServer
         do {
             let configuration = self.serverConfiguration
             server = try blockingAwait { try await HTTPServer.start(configuration: configuration, handlers: handlers) }
         } catch let error as HTTPServer.StartError {
+            terminal?.restore()
             Console.error("swift-serve-tui: \(error)")
             throw ExitCode.failure
         }
         let stop = StopSignal(signals: [SIGINT, SIGTERM, SIGHUP])
-        HeadlessLog(server: server, host: self.bind).run(until: stop)
-        blockingAwait { await server.shutdown() }
+        if let terminal {
+            DashboardApp(server: server, terminal: terminal).run { stop.received != nil }
+            terminal.restore()
+        } else {
+            HeadlessLog(server: server, host: self.bind).run(until: stop)
+            blockingAwait { await server.shutdown() }
+        }
         Console.out(AccessLogFormatter.summary(server.totals))
     }
 }

@@ -50,6 +50,11 @@ public final class HTTPServer: Sendable {
     /// The addresses the server is listening on (empty while stopped).
     public var boundAddresses: [SocketAddress] { self.listener.withLockedValue { $0.addresses } }
 
+    /// The listening addresses as `host:port` text (`[::]:8000`), for people.
+    public var listeningAddresses: [String] {
+        self.boundAddresses.map { HTTPConnectionHandler.describe($0, withPort: true) }
+    }
+
     /// The port in use (the real one when 0 was asked for).
     public var port: Int { self.listener.withLockedValue { $0.port } }
 

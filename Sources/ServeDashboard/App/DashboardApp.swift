@@ -1,0 +1,122 @@
+import Dispatch
+import ServeEngine
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The dashboard's main loop (htop's `ScreenManager`): read a key or time out, drain the engine's
+/// events, update the model, handle the key, redraw. Runs on the main thread; the engine never waits
+/// for it: events are drained at the loop's pace, so a flood of requests costs one redraw.
+public final class DashboardApp {
+    private let server: HTTPServer
+    private let terminal: any TerminalDevice
+    private let completer: any PathCompleting
+    private let context: DashboardRenderer.Context
+    /// How long a key read waits: the frame interval (about 20 frames a second at most).
+    public static let frameMilliseconds = 50
+
+    public private(set) var model: DashboardModel
+    public private(set) var ui = DashboardUI()
+
+    public init(
+        server: HTTPServer,
+        terminal: any TerminalDevice,
+        completer: any PathCompleting = FileSystemCompleter(),
+        context: DashboardRenderer.Context = DashboardRenderer.Context(utcOffset: DashboardApp.localUTCOffset())
+    ) {
+        self.server = server
+        self.terminal = terminal
+        self.completer = completer
+        self.context = context
+        self.model = DashboardModel(
+            root: server.root.snapshot.path,
+            listening: server.listeningAddresses,
+            now: .now()
+        )
+    }
+
+    /// Runs until `q`, or until `stopRequested` returns true (a signal); then stops the server
+    /// gracefully. The caller restores the terminal.
+    public func run(stopRequested: () -> Bool) {
+        while true {
+            let key = self.terminal.readKey(timeoutMilliseconds: Self.frameMilliseconds)
+            self.model.apply(self.server.bus.drain())
+            self.model.tick(now: .now())
+            if stopRequested() { break }
+            if let key {
+                let effects = KeyHandler.handle(key, ui: &self.ui, model: self.model, completer: self.completer)
+                if effects.contains(.quit) { break }
+                for effect in effects { self.perform(effect) }
+            }
+            self.redraw()
+        }
+        self.ui.quitting = true
+        self.ui.overlay = .none
+        self.redraw()
+        let server = self.server
+        blockingWait { await server.shutdown() }
+    }
+
+    private func redraw() {
+        let (width, height) = self.terminal.size
+        self.terminal.draw(DashboardRenderer.render(self.model, self.ui, width: width, height: height, context: self.context))
+    }
+
+    private func perform(_ effect: DashboardEffect) {
+        switch effect {
+        case .quit:
+            break
+        case .clearRequests:
+            self.model.clearRequests()
+        case .changeRoot(let path):
+            do {
+                try self.server.changeRoot(to: path)
+                self.ui.overlay = .none
+                self.ui.message = "now serving \(self.server.root.snapshot.path)"
+            } catch {
+                // The old root keeps serving; say why in the prompt so the path can be fixed.
+                if case .rootPrompt(let editor, _) = self.ui.overlay {
+                    self.ui.overlay = .rootPrompt(editor, error: "\(error) — still serving \(self.model.root)")
+                }
+                self.model.note("root not changed: \(error)", level: .warning)
+            }
+        case .toggleServing:
+            let server = self.server
+            let bus = server.bus
+            if server.state == .running {
+                self.ui.message = "stopping: no new connections; in-flight responses finish"
+                Task { await server.stopListening() }
+            } else if server.state == .stopped {
+                self.ui.message = "listening again on port \(server.port)"
+                Task {
+                    do {
+                        try await server.listen()
+                    } catch {
+                        bus.publish(.log(LogLine(level: .error, message: "cannot listen again: \(error)")))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The local zone's offset from UTC now, in seconds.
+    public static func localUTCOffset() -> Int {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        return Int(parts.tm_gmtoff)
+    }
+}
+
+/// Waits for async work from the main thread (used only when quitting).
+func blockingWait(_ body: @escaping @Sendable () async -> Void) {
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        await body()
+        done.signal()
+    }
+    done.wait()
+}

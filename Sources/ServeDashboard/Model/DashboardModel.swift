@@ -1,0 +1,206 @@
+import ServeEngine
+
+/// What the dashboard shows, changed only by `apply` (engine events) and `tick` (the clock).
+///
+/// Pure: no I/O, no terminal, time passed in, so every number on screen can be tested from an
+/// event sequence. Totals come from the engine's exact counters; lists are bounded.
+public struct DashboardModel: Sendable {
+    /// Requests kept for the list and the detail view.
+    public static let requestCapacity = 5_000
+    public static let logCapacity = 500
+    /// Durations kept for the percentiles.
+    public static let latencyWindow = 2_000
+    /// Seconds of rate history (the sparkline).
+    public static let historySeconds = 60
+
+    public private(set) var totals = ServerTotals()
+    /// Events the bus dropped since start (detail lost; totals are still exact).
+    public private(set) var droppedEvents = 0
+    public private(set) var state: ServerState = .starting
+    public private(set) var listening: [String] = []
+    public private(set) var root: String
+    public let startedAt: EventTime
+    public private(set) var now: EventTime
+
+    public private(set) var requests = RequestLog(capacity: DashboardModel.requestCapacity)
+    public private(set) var sessions: [ConnectionID: Session] = [:]
+    public private(set) var log = Ring<LogEntry>(capacity: DashboardModel.logCapacity)
+    /// Finished requests seen per status code (events, so approximate when events were dropped).
+    public private(set) var statusCodes: [Int: Int] = [:]
+    public private(set) var topPaths: [String: Int] = [:]
+    public private(set) var topClients: [String: Int] = [:]
+    private var latencies = Ring<Int64>(capacity: DashboardModel.latencyWindow)
+    public private(set) var latency: Percentiles?
+
+    /// Per-second requests and bytes for the last minute, oldest first (complete seconds only).
+    public private(set) var requestsPerSecondHistory: [Int] = []
+    public private(set) var bytesPerSecondHistory: [Int64] = []
+    private var lastSample: (second: Int64, requests: Int, bytes: Int64)?
+
+    public init(root: String, listening: [String] = [], now: EventTime) {
+        self.root = root
+        self.listening = listening
+        self.startedAt = now
+        self.now = now
+    }
+
+    // MARK: Events
+
+    /// Applies a drained batch: its events in order, then the exact totals and drop count.
+    public mutating func apply(_ batch: EventBus.Batch) {
+        for event in batch.events { self.apply(event) }
+        self.totals = batch.totals
+        self.droppedEvents = batch.droppedTotal
+    }
+
+    public mutating func apply(_ event: ServerEvent) {
+        switch event {
+        case .connectionOpened(let opened):
+            self.sessions[opened.id] = Session(
+                id: opened.id,
+                peer: opened.peer,
+                local: opened.local,
+                openedAt: opened.time,
+                lastActivity: opened.time
+            )
+        case .connectionClosed(let closed):
+            self.sessions[closed.id] = nil
+        case .requestReceived(let received):
+            self.requests.append(RequestRecord(received: received))
+            self.sessions[received.id.connection]?.activeRequests += 1
+            self.sessions[received.id.connection]?.lastActivity = received.time
+        case .responseStarted(let started):
+            self.requests.update(started.id) { record in
+                record.status = started.status
+                record.reason = started.reason
+                record.responseHeaders = started.headers
+                record.expectedBytes = started.expectedBodyBytes
+            }
+        case .bodyProgress(let progress):
+            var delta: Int64 = 0
+            self.requests.update(progress.id) { record in
+                delta = progress.bytesSent - record.bytesSent
+                record.bytesSent = progress.bytesSent
+                if let expected = progress.expectedBodyBytes { record.expectedBytes = expected }
+            }
+            self.sessions[progress.id.connection]?.bytes += max(0, delta)
+            self.sessions[progress.id.connection]?.lastActivity = progress.time
+        case .requestFinished(let finished):
+            self.finish(finished)
+        case .serverStateChanged(let state, let listening, let time):
+            self.state = state
+            if !listening.isEmpty || state == .stopped { self.listening = listening }
+            let message =
+                switch state {
+                case .running: "listening on " + listening.joined(separator: ", ")
+                case .stopping: "stopping: new connections refused, in-flight responses finishing"
+                case .stopped: "stopped listening"
+                case .starting: "starting"
+                }
+            self.log.append(LogEntry(time: time, level: .info, message: message))
+        case .rootChanged(_, let to, let time):
+            self.root = to
+            self.log.append(LogEntry(time: time, level: .info, message: "now serving \(to)"))
+        case .log(let line):
+            self.log.append(LogEntry(time: line.time, level: line.level, message: line.message))
+        }
+    }
+
+    private mutating func finish(_ finished: RequestFinished) {
+        var previousBytes: Int64 = 0
+        let known = self.requests.update(finished.id) { record in
+            previousBytes = record.bytesSent
+            record.apply(finished)
+        }
+        if !known { self.requests.append(RequestRecord(finished: finished)) }
+        if var session = self.sessions[finished.id.connection] {
+            session.requests += 1
+            session.bytes += max(0, finished.bytesSent - previousBytes)
+            session.activeRequests = max(0, session.activeRequests - 1)
+            session.lastActivity = finished.time
+            self.sessions[finished.id.connection] = session
+        }
+        self.statusCodes[finished.status, default: 0] += 1
+        self.latencies.append(finished.durationNanoseconds)
+        Self.count(Self.pathOf(finished.target), in: &self.topPaths)
+        Self.count(finished.peer, in: &self.topClients)
+    }
+
+    /// Bounded counting: past 4,096 keys, keys seen once are forgotten.
+    private static func count(_ key: String, in counts: inout [String: Int]) {
+        counts[key, default: 0] += 1
+        if counts.count > 4_096 { counts = counts.filter { $0.value > 1 } }
+    }
+
+    private static func pathOf(_ target: String) -> String {
+        guard let cut = target.firstIndex(of: "?") else { return target }
+        return String(target[..<cut])
+    }
+
+    // MARK: Clock
+
+    /// Advances the clock: samples the totals once per second for rates and recomputes percentiles.
+    public mutating func tick(now: EventTime) {
+        self.now = now
+        let second = now.secondsSinceEpoch
+        guard let last = self.lastSample else {
+            self.lastSample = (second, self.totals.requests, self.totals.bytesSent)
+            return
+        }
+        guard second > last.second else { return }
+        // One sample per elapsed second; the counts of a gap are spread evenly.
+        let elapsed = Int(min(Int64(Self.historySeconds), second - last.second))
+        let requests = self.totals.requests - last.requests
+        let bytes = self.totals.bytesSent - last.bytes
+        for i in 0..<elapsed {
+            let share = i == elapsed - 1 ? requests - (requests / elapsed) * (elapsed - 1) : requests / elapsed
+            let byteShare = i == elapsed - 1 ? bytes - (bytes / Int64(elapsed)) * Int64(elapsed - 1) : bytes / Int64(elapsed)
+            self.requestsPerSecondHistory.append(share)
+            self.bytesPerSecondHistory.append(byteShare)
+        }
+        if self.requestsPerSecondHistory.count > Self.historySeconds {
+            self.requestsPerSecondHistory.removeFirst(self.requestsPerSecondHistory.count - Self.historySeconds)
+            self.bytesPerSecondHistory.removeFirst(self.bytesPerSecondHistory.count - Self.historySeconds)
+        }
+        self.lastSample = (second, self.totals.requests, self.totals.bytesSent)
+        self.latency = Percentiles.of(self.latencies.elements)
+    }
+
+    // MARK: Derived values
+
+    /// Requests in the last complete second.
+    public var requestsPerSecond: Int { self.requestsPerSecondHistory.last ?? 0 }
+    /// Bytes in the last complete second.
+    public var bytesPerSecond: Int64 { self.bytesPerSecondHistory.last ?? 0 }
+    /// Mean requests per second over the history window.
+    public var averageRequestsPerSecond: Double {
+        self.requestsPerSecondHistory.isEmpty
+            ? 0 : Double(self.requestsPerSecondHistory.reduce(0, +)) / Double(self.requestsPerSecondHistory.count)
+    }
+    public var averageBytesPerSecond: Double {
+        self.bytesPerSecondHistory.isEmpty
+            ? 0 : Double(self.bytesPerSecondHistory.reduce(0, +)) / Double(self.bytesPerSecondHistory.count)
+    }
+
+    public var uptimeSeconds: Int64 { max(0, (self.now.nanosecondsSinceEpoch - self.startedAt.nanosecondsSinceEpoch) / 1_000_000_000) }
+
+    /// Sessions, oldest first.
+    public var sessionList: [Session] { self.sessions.values.sorted { $0.id < $1.id } }
+
+    /// The `limit` most frequent keys, most frequent first, ties by key.
+    public static func top(_ counts: [String: Int], limit: Int) -> [(key: String, count: Int)] {
+        counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(limit).map { ($0.key, $0.value) }
+    }
+
+    /// Forgets the listed requests (the `c` key); totals stay.
+    public mutating func clearRequests() {
+        let inFlight = self.requests.all.filter(\.isInFlight)
+        self.requests.removeAll()
+        for record in inFlight { self.requests.append(record) }
+    }
+
+    /// A line in the log panel from the dashboard itself (a refused root, a failed restart).
+    public mutating func note(_ message: String, level: LogLevel = .info) {
+        self.log.append(LogEntry(time: self.now, level: level, message: message))
+    }
+}

@@ -1,0 +1,131 @@
+import ServeEngine
+
+/// Everything the dashboard knows about one request, in flight or finished.
+public struct RequestRecord: Sendable, Equatable {
+    public let id: RequestID
+    public var method: String
+    public var target: String
+    public var version: String
+    public var peer: String
+    public var requestHeaders: HeaderFields
+    public var receivedAt: EventTime
+    /// Set once the response head is written.
+    public var status: Int?
+    public var reason: String?
+    public var responseHeaders: HeaderFields?
+    public var bytesSent: Int64 = 0
+    public var expectedBytes: Int64?
+    public var durationNanoseconds: Int64?
+    /// `nil` while in flight.
+    public var outcome: RequestOutcome?
+
+    public init(received: RequestReceived) {
+        self.id = received.id
+        self.method = received.method
+        self.target = received.target
+        self.version = received.version
+        self.peer = received.peer
+        self.requestHeaders = received.headers
+        self.receivedAt = received.time
+    }
+
+    /// A record for a request whose `requestReceived` event was dropped or never sent (a malformed request).
+    public init(finished: RequestFinished) {
+        self.id = finished.id
+        self.method = finished.method
+        self.target = finished.target
+        self.version = finished.version
+        self.peer = finished.peer
+        self.requestHeaders = HeaderFields([])
+        self.receivedAt = EventTime(nanosecondsSinceEpoch: finished.time.nanosecondsSinceEpoch - finished.durationNanoseconds)
+        self.apply(finished)
+    }
+
+    public var isInFlight: Bool { self.outcome == nil }
+
+    /// The fraction of the body sent, when its size is known.
+    public var progress: Double? {
+        guard let expected = self.expectedBytes, expected > 0 else { return nil }
+        return min(1, Double(self.bytesSent) / Double(expected))
+    }
+
+    mutating func apply(_ finished: RequestFinished) {
+        if finished.status != 0 { self.status = finished.status }
+        self.bytesSent = finished.bytesSent
+        self.durationNanoseconds = finished.durationNanoseconds
+        self.outcome = finished.outcome
+    }
+}
+
+/// An open connection as the sessions panel shows it.
+public struct Session: Sendable, Equatable {
+    public let id: ConnectionID
+    public let peer: String
+    public let local: String
+    public let openedAt: EventTime
+    public var requests = 0
+    public var bytes: Int64 = 0
+    public var lastActivity: EventTime
+    public var activeRequests = 0
+
+    public var isActive: Bool { self.activeRequests > 0 }
+}
+
+/// A line of the log panel.
+public struct LogEntry: Sendable, Equatable {
+    public let time: EventTime
+    public let level: LogLevel
+    public let message: String
+}
+
+/// Latency percentiles, in nanoseconds.
+public struct Percentiles: Sendable, Equatable {
+    public var p50: Int64
+    public var p95: Int64
+    public var p99: Int64
+
+    /// Nearest-rank percentiles of `samples`; `nil` when there are none.
+    public static func of(_ samples: [Int64]) -> Percentiles? {
+        guard !samples.isEmpty else { return nil }
+        let sorted = samples.sorted()
+        func rank(_ p: Double) -> Int64 {
+            let index = Int((p * Double(sorted.count)).rounded(.up)) - 1
+            return sorted[min(sorted.count - 1, max(0, index))]
+        }
+        return Percentiles(p50: rank(0.50), p95: rank(0.95), p99: rank(0.99))
+    }
+}
+
+/// A fixed-capacity FIFO that drops its oldest element when full.
+public struct Ring<Element: Sendable>: Sendable {
+    public let capacity: Int
+    private var storage: [Element] = []
+    private var head = 0
+
+    public init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        self.storage.reserveCapacity(min(self.capacity, 1024))
+    }
+
+    public var count: Int { self.storage.count }
+    public var isEmpty: Bool { self.storage.isEmpty }
+
+    public mutating func append(_ element: Element) {
+        if self.storage.count < self.capacity {
+            self.storage.append(element)
+        } else {
+            self.storage[self.head] = element
+            self.head = (self.head + 1) % self.capacity
+        }
+    }
+
+    /// Oldest first.
+    public var elements: [Element] {
+        Array(self.storage[self.head...] + self.storage[..<self.head])
+    }
+
+    public mutating func removeAll() {
+        self.storage.removeAll(keepingCapacity: true)
+        self.head = 0
+    }
+}

@@ -1,0 +1,154 @@
+import ServeEngine
+
+/// Boxes drawn over the panels: help, request and session detail, the root prompt.
+enum Overlays {
+    static let helpLines: [(String, String)] = [
+        ("q, Ctrl-C", "quit: stop gracefully, restore the terminal"),
+        ("?, F1", "this help"),
+        ("↑ ↓ j k", "move the selection"),
+        ("PgUp PgDn", "move a page"),
+        ("g G Home End", "first / last"),
+        ("Enter", "detail of the selected request or session"),
+        ("Esc", "close an overlay; clear filter and search"),
+        ("Tab", "switch focus: requests / sessions"),
+        ("/", "search request paths"),
+        ("f", "filter: 2xx 3xx 4xx 5xx, in flight, GET HEAD POST, other"),
+        ("p", "pause the list (serving and counting go on)"),
+        ("F", "follow the newest request"),
+        ("c", "clear the list (totals stay)"),
+        ("R", "serve another folder (Tab completes)"),
+        ("S", "stop listening / listen again on the same port"),
+    ]
+
+    static func draw(_ canvas: inout Canvas, model: DashboardModel, ui: DashboardUI, context: DashboardRenderer.Context) {
+        switch ui.overlay {
+        case .none, .searchPrompt:
+            return
+        case .help:
+            let area = Self.centered(canvas.bounds, width: 72, height: Self.helpLines.count + 4)
+            canvas.fill(area)
+            canvas.box(area, title: "Keys", style: .plain)
+            let inner = area.inset(1)
+            for (i, (key, text)) in Self.helpLines.enumerated() where i < inner.height - 1 {
+                canvas.write(key, x: inner.x + 1, y: inner.y + i, maxWidth: 14, style: .bold)
+                canvas.write(text, x: inner.x + 16, y: inner.y + i, maxWidth: inner.width - 16)
+            }
+            canvas.write("Esc closes", x: inner.x + 1, y: inner.maxY - 1, style: .dim)
+        case .requestDetail(let id, let scroll):
+            let lines = Self.requestDetailLines(id, model: model, ui: ui, context: context)
+            Self.scrollBox(&canvas, title: "Request \(id)", lines: lines, scroll: scroll)
+        case .sessionDetail(let id, let scroll):
+            let lines = Self.sessionDetailLines(id, model: model, context: context)
+            Self.scrollBox(&canvas, title: "Connection \(id)", lines: lines, scroll: scroll)
+        case .rootPrompt(let editor, let error):
+            let area = Self.centered(canvas.bounds, width: 90, height: 6)
+            canvas.fill(area)
+            canvas.box(area, title: "Serve another folder", style: .plain)
+            let inner = area.inset(1)
+            canvas.write("Folder (Tab completes, Enter applies, Esc cancels):", x: inner.x + 1, y: inner.y, maxWidth: inner.width - 1, style: .dim)
+            let fieldWidth = inner.width - 2
+            let shown = Self.fieldText(editor, width: fieldWidth)
+            canvas.write(shown.text, x: inner.x + 1, y: inner.y + 1, maxWidth: fieldWidth, style: .bold)
+            Self.drawCursorCell(&canvas, x: inner.x + 1 + shown.cursorColumn, y: inner.y + 1, maxX: inner.maxX)
+            if let error {
+                canvas.write(error, x: inner.x + 1, y: inner.y + 3, maxWidth: inner.width - 1, style: CellStyle(color: .red, bold: true))
+            } else {
+                canvas.write("now serving " + model.root, x: inner.x + 1, y: inner.y + 3, maxWidth: inner.width - 1, style: .dim)
+            }
+        }
+    }
+
+    /// The visible part of a long field, scrolled so the cursor shows.
+    static func fieldText(_ editor: LineEditor, width: Int) -> (text: String, cursorColumn: Int) {
+        let characters = editor.text
+        var start = 0
+        func widthOf(_ range: Range<Int>) -> Int { characters[range].reduce(0) { $0 + CellWidth.of($1) } }
+        while start < editor.cursor, widthOf(start..<editor.cursor) >= width { start += 1 }
+        return (String(characters[start...]), widthOf(start..<editor.cursor))
+    }
+
+    static func drawCursor(_ canvas: inout Canvas, editor: LineEditor, x: Int, y: Int, maxX: Int) {
+        let column = editor.text[..<editor.cursor].reduce(0) { $0 + CellWidth.of($1) }
+        Self.drawCursorCell(&canvas, x: x + column, y: y, maxX: maxX)
+    }
+
+    static func drawCursorCell(_ canvas: inout Canvas, x: Int, y: Int, maxX: Int) {
+        guard x < maxX else { return }
+        canvas.restyle(Rect(x: x, y: y, width: 1, height: 1)) { $0.reverse = true }
+    }
+
+    static func centered(_ bounds: Rect, width: Int, height: Int) -> Rect {
+        let w = min(width, bounds.width - 2)
+        let h = min(height, bounds.height - 2)
+        return Rect(x: (bounds.width - w) / 2, y: (bounds.height - h) / 2, width: w, height: h)
+    }
+
+    private static func scrollBox(_ canvas: inout Canvas, title: String, lines: [(String, CellStyle)], scroll: Int) {
+        let area = Self.centered(canvas.bounds, width: max(60, canvas.width * 9 / 10), height: canvas.height * 9 / 10)
+        canvas.fill(area)
+        canvas.box(area, title: title, style: .plain)
+        let inner = area.inset(1)
+        let rows = inner.height - 1
+        let top = min(max(0, scroll), max(0, lines.count - rows))
+        for (offset, (text, style)) in lines.dropFirst(top).prefix(rows).enumerated() {
+            canvas.write(text, x: inner.x + 1, y: inner.y + offset, maxWidth: inner.width - 1, style: style)
+        }
+        let position = lines.count > rows ? "lines \(top + 1)-\(min(lines.count, top + rows)) of \(lines.count) · ↑↓ PgUp PgDn scroll · " : ""
+        canvas.write(position + "Esc closes", x: inner.x + 1, y: inner.maxY - 1, maxWidth: inner.width - 1, style: .dim)
+    }
+
+    static func requestDetailLines(_ id: RequestID, model: DashboardModel, ui: DashboardUI, context: DashboardRenderer.Context) -> [(String, CellStyle)] {
+        let source = ui.frozen ?? model.requests.all
+        guard let record = source.first(where: { $0.id == id }) ?? model.requests.record(id) else {
+            return [("This request is no longer kept (the list holds the newest \(DashboardModel.requestCapacity)).", .dim)]
+        }
+        var lines: [(String, CellStyle)] = []
+        lines.append(("\(record.method) \(record.target) \(record.version)", .bold))
+        let status = record.status.map { "\($0) \(record.reason ?? "")" } ?? "no response yet"
+        lines.append(("Status    \(status)", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status)))
+        let expected = record.expectedBytes.map { " of \(Format.count(Int($0)))" } ?? ""
+        lines.append(("Body      \(Format.count(Int(record.bytesSent)))\(expected) bytes", .plain))
+        let timing = record.durationNanoseconds.map(Format.duration) ?? "in flight"
+        lines.append(("Received  \(Format.clock(record.receivedAt, utcOffset: context.utcOffset))   took \(timing)   outcome \(record.outcome?.rawValue ?? "in flight")", .plain))
+        let siblings = source.filter { $0.id.connection == id.connection }
+        lines.append(("Client    \(record.peer)   connection \(id.connection), request \(id.index) (\(siblings.count) kept on it)", .plain))
+        lines.append(("", .plain))
+        lines.append(("Request headers (\(record.requestHeaders.count))", .bold))
+        for (name, value) in record.requestHeaders { lines.append(("  \(name): \(value)", .plain)) }
+        lines.append(("", .plain))
+        if let headers = record.responseHeaders {
+            lines.append(("Response headers (\(headers.count))", .bold))
+            for (name, value) in headers { lines.append(("  \(name): \(value)", .plain)) }
+        } else {
+            lines.append(("No response headers yet", .dim))
+        }
+        lines.append(("", .plain))
+        lines.append(("Requests on connection \(id.connection)", .bold))
+        for sibling in siblings {
+            let marker = sibling.id == id ? "▶" : " "
+            lines.append(("\(marker) \(sibling.id)  \(sibling.method) \(sibling.target)  \(sibling.status.map(String.init) ?? "…")", sibling.id == id ? .bold : .plain))
+        }
+        lines.append(("", .plain))
+        lines.append(("Replay with curl", .bold))
+        let host = record.requestHeaders.first("host") ?? model.listening.first ?? "localhost"
+        lines.append(("  " + Format.curlCommand(for: record, base: "http://\(host)"), CellStyle(color: .cyan)))
+        return lines
+    }
+
+    static func sessionDetailLines(_ id: ConnectionID, model: DashboardModel, context: DashboardRenderer.Context) -> [(String, CellStyle)] {
+        var lines: [(String, CellStyle)] = []
+        if let session = model.sessions[id] {
+            lines.append(("\(session.peer) → \(session.local)", .bold))
+            lines.append(("opened \(Format.clock(session.openedAt, utcOffset: context.utcOffset))   \(session.requests) request(s)   \(Format.count(Int(session.bytes))) bytes   \(session.isActive ? "active" : "idle")", .plain))
+        } else {
+            lines.append(("Connection \(id) is closed.", .dim))
+        }
+        lines.append(("", .plain))
+        let requests = model.requests.all.filter { $0.id.connection == id }
+        lines.append(("Requests kept for this connection: \(requests.count)", .bold))
+        for record in requests {
+            lines.append(("\(record.id)  \(Format.clock(record.receivedAt, utcOffset: context.utcOffset))  \(record.method) \(record.target)  \(record.status.map(String.init) ?? "…")  \(Format.compactBytes(record.bytesSent))", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status)))
+        }
+        return lines
+    }
+}
