@@ -43,6 +43,18 @@ static inline int cn_refresh(void) { return wrefresh(stdscr); }
 static inline int cn_keypad(void) { return keypad(stdscr, TRUE); }
 static inline int cn_clrtoeol_at(int y, int x) { wmove(stdscr, y, x); return wclrtoeol(stdscr); }
 
+/* The window size from the terminal itself, to catch a resize whose SIGWINCH never arrived
+   (a blocked signal, a missed event). Returns 0 and fills rows/cols, or -1. */
+#include <sys/ioctl.h>
+#include <unistd.h>
+static inline int cn_window_size(int *rows, int *cols) {
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0) return -1;
+    *rows = ws.ws_row;
+    *cols = ws.ws_col;
+    return 0;
+}
+
 /* Best-effort terminal restore when the process dies of a fatal signal: endwin() is not
    async-signal-safe, but the process is going away and a usable terminal is worth the risk. */
 #include <signal.h>

@@ -108,6 +108,21 @@ public struct Canvas: Equatable, Sendable {
         self.cells[y * self.width + x]
     }
 
+    /// Sets one cell, keeping wide characters whole: overwriting either half of a wide character
+    /// blanks its other half, so a row always measures exactly `width` cells.
+    private mutating func set(_ x: Int, _ y: Int, _ cell: Cell) {
+        let index = y * self.width + x
+        if self.cells[index].character == nil, x > 0, cell.character != nil {
+            // Right half of a wide character: its left half loses its partner.
+            self.cells[index - 1].character = " "
+        }
+        if x + 1 < self.width, self.cells[index + 1].character == nil, self.cells[index].character != nil {
+            // Left half of a wide character: blank the orphaned right half.
+            self.cells[index + 1].character = " "
+        }
+        self.cells[index] = cell
+    }
+
     /// Writes `text` at (`x`, `y`) within `maxWidth` cells (default: to the right edge), truncating with
     /// `…`. Returns the number of cells used.
     @discardableResult
@@ -124,13 +139,18 @@ public struct Canvas: Equatable, Sendable {
             let w = CellWidth.of(character)
             if w == 0 { continue }
             if used + w > budget { break }
-            self.cells[y * self.width + column] = Cell(character: character, style: style)
-            if w == 2 { self.cells[y * self.width + column + 1] = Cell(character: nil, style: style) }
+            self.set(column, y, Cell(character: character, style: style))
+            if w == 2 {
+                if column + 2 < self.width, self.cells[y * self.width + column + 2].character == nil {
+                    self.cells[y * self.width + column + 2].character = " "
+                }
+                self.cells[y * self.width + column + 1] = Cell(character: nil, style: style)
+            }
             column += w
             used += w
         }
         if total > limit {
-            self.cells[y * self.width + column] = Cell(character: "…", style: style)
+            self.set(column, y, Cell(character: "…", style: style))
             used += 1
         }
         return used
@@ -147,7 +167,7 @@ public struct Canvas: Equatable, Sendable {
     public mutating func fill(_ rect: Rect, style: CellStyle = .plain) {
         for y in max(0, rect.y)..<min(self.height, rect.maxY) {
             for x in max(0, rect.x)..<min(self.width, rect.maxX) {
-                self.cells[y * self.width + x] = Cell(character: " ", style: style)
+                self.set(x, y, Cell(character: " ", style: style))
             }
         }
     }
@@ -165,17 +185,17 @@ public struct Canvas: Equatable, Sendable {
     public mutating func box(_ rect: Rect, title: String, style: CellStyle = .dim, titleStyle: CellStyle = .bold) {
         guard rect.width >= 2, rect.height >= 2 else { return }
         for x in rect.x..<rect.maxX {
-            self.cells[rect.y * self.width + x] = Cell(character: "─", style: style)
-            self.cells[(rect.maxY - 1) * self.width + x] = Cell(character: "─", style: style)
+            self.set(x, rect.y, Cell(character: "─", style: style))
+            self.set(x, rect.maxY - 1, Cell(character: "─", style: style))
         }
         for y in rect.y..<rect.maxY {
-            self.cells[y * self.width + rect.x] = Cell(character: "│", style: style)
-            self.cells[y * self.width + rect.maxX - 1] = Cell(character: "│", style: style)
+            self.set(rect.x, y, Cell(character: "│", style: style))
+            self.set(rect.maxX - 1, y, Cell(character: "│", style: style))
         }
-        self.cells[rect.y * self.width + rect.x] = Cell(character: "┌", style: style)
-        self.cells[rect.y * self.width + rect.maxX - 1] = Cell(character: "┐", style: style)
-        self.cells[(rect.maxY - 1) * self.width + rect.x] = Cell(character: "└", style: style)
-        self.cells[(rect.maxY - 1) * self.width + rect.maxX - 1] = Cell(character: "┘", style: style)
+        self.set(rect.x, rect.y, Cell(character: "┌", style: style))
+        self.set(rect.maxX - 1, rect.y, Cell(character: "┐", style: style))
+        self.set(rect.x, rect.maxY - 1, Cell(character: "└", style: style))
+        self.set(rect.maxX - 1, rect.maxY - 1, Cell(character: "┘", style: style))
         if !title.isEmpty, rect.width > 4 {
             self.write(" \(title) ", x: rect.x + 1, y: rect.y, maxWidth: rect.width - 2, style: titleStyle)
         }

@@ -65,6 +65,13 @@ public final class NcursesTerminal: TerminalDevice {
     public func readKey(timeoutMilliseconds: Int) -> Key? {
         guard !self.restored else { return nil }
         cn_timeout(Int32(timeoutMilliseconds))
+        // ncurses learns of resizes through SIGWINCH; ask the terminal too, in case it never came.
+        var rows: Int32 = 0
+        var columns: Int32 = 0
+        if cn_window_size(&rows, &columns) == 0, rows != cn_getmaxy(cn_stdscr()) || columns != cn_getmaxx(cn_stdscr()) {
+            resizeterm(rows, columns)
+            return .resize
+        }
         var character: wint_t = 0
         let result = cn_get_wch(&character)
         if result == ERR { return nil }
