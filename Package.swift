@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(
             name: "ServeDashboardTests",
             dependencies: ["ServeDashboard", "ServeEngine"],
-            resources: [.copy("Golden")]
+            exclude: ["Golden"]
         ),
         // Runs the built binary as a subprocess; `swift test` builds every target first.
         .testTarget(name: "SwiftServeTUITests"),

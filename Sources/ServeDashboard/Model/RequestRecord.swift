@@ -84,6 +84,12 @@ public struct Percentiles: Sendable, Equatable {
     public var p95: Int64
     public var p99: Int64
 
+    public init(p50: Int64, p95: Int64, p99: Int64) {
+        self.p50 = p50
+        self.p95 = p95
+        self.p99 = p99
+    }
+
     /// Nearest-rank percentiles of `samples`; `nil` when there are none.
     public static func of(_ samples: [Int64]) -> Percentiles? {
         guard !samples.isEmpty else { return nil }

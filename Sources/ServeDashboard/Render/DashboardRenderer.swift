@@ -33,7 +33,7 @@ public enum DashboardRenderer {
         let sessionsArea: Rect
         let logArea: Rect
         if width >= Self.sideBySideWidth {
-            let sideWidth = min(64, max(44, width / 3))
+            let sideWidth = min(64, max(40, width / 3))
             let (left, right) = body.splitLeft(body.width - sideWidth)
             requestsArea = left
             let (top, bottom) = right.splitTop(right.height * 3 / 5)

@@ -1,8 +1,9 @@
 /// The last row: the main keys, or a message, or the search prompt.
 enum FooterPanel {
+    /// Most important first: a narrow terminal cuts from the end (`?` lists them all).
     static let keys: [(String, String)] = [
-        ("q", "Quit"), ("?", "Help"), ("↑↓", "Move"), ("⏎", "Detail"), ("Tab", "Focus"), ("/", "Search"),
-        ("f", "Filter"), ("p", "Pause"), ("F", "Follow"), ("c", "Clear"), ("R", "Root"), ("S", "Stop/Start"),
+        ("q", "Quit"), ("?", "Help"), ("⏎", "Detail"), ("/", "Search"), ("f", "Filter"), ("p", "Pause"),
+        ("R", "Root"), ("S", "Stop/Start"), ("↑↓", "Move"), ("Tab", "Focus"), ("F", "Follow"), ("c", "Clear"),
     ]
 
     static func draw(_ canvas: inout Canvas, area: Rect, ui: DashboardUI) {
@@ -28,7 +29,7 @@ enum FooterPanel {
         var line = SegmentWriter(x: area.x, y: area.y, maxX: area.maxX)
         for (key, label) in Self.keys {
             line.add(&canvas, key, CellStyle(bold: true, reverse: true))
-            line.add(&canvas, " \(label)  ")
+            line.add(&canvas, " \(label) ")
         }
     }
 }

@@ -80,7 +80,7 @@ enum RequestListPanel {
     static func columns(for width: Int, context: DashboardRenderer.Context) -> [Column] {
         var columns: [Column] = [
             Column(title: "TIME", width: 8, rightAligned: false) { (Format.clock($0.receivedAt, utcOffset: context.utcOffset), .dim) },
-            Column(title: "CLIENT", width: width >= 100 ? 15 : 11, rightAligned: false) { ($0.peer, .plain) },
+            Column(title: "CLIENT", width: width >= 70 ? 15 : 11, rightAligned: false) { ($0.peer, .plain) },
             Column(title: "METHOD", width: 6, rightAligned: false) { ($0.method, .bold) },
             Column(title: "ST", width: 3, rightAligned: true) { record in
                 (record.status.map(String.init) ?? "…", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status))

@@ -1,0 +1,137 @@
+import ServeDashboard
+import Testing
+
+@testable import ServeEngine
+
+/// The model from event sequences: totals, rates, percentiles, sessions, drops.
+@Suite struct DashboardModelTests {
+    private func model() -> DashboardModel {
+        DashboardModel(root: "/srv", listening: ["127.0.0.1:8000"], now: EventScript.time(0))
+    }
+
+    @Test func requestLifecycleFillsOneRecord() {
+        var model = self.model()
+        model.apply(EventScript.batch([
+            EventScript.opened(1, at: 0),
+            EventScript.received(1, 1, "GET", "/big.bin", at: 0.1),
+            EventScript.started(1, 1, status: 200, length: 1000, at: 0.1),
+            EventScript.progress(1, 1, bytes: 400, of: 1000, at: 0.2),
+        ]))
+        let inFlight = try! #require(model.requests.all.first)
+        #expect(inFlight.isInFlight)
+        #expect(inFlight.status == 200)
+        #expect(inFlight.bytesSent == 400)
+        #expect(inFlight.progress == 0.4)
+        #expect(model.sessions[ConnectionID(1)]?.isActive == true)
+        #expect(model.sessions[ConnectionID(1)]?.bytes == 400)
+
+        model.apply(EventScript.batch([EventScript.finished(1, 1, "GET", "/big.bin", status: 200, bytes: 1000, ms: 150, at: 0.25)]))
+        let done = try! #require(model.requests.all.first)
+        #expect(done.outcome == .completed)
+        #expect(done.bytesSent == 1000)
+        #expect(done.durationNanoseconds == 150_000_000)
+        #expect(model.requests.count == 1)
+        let session = try! #require(model.sessions[ConnectionID(1)])
+        #expect(session.requests == 1)
+        #expect(session.bytes == 1000)
+        #expect(!session.isActive)
+
+        model.apply(EventScript.batch([EventScript.closed(1, served: 1, at: 1)]))
+        #expect(model.sessions.isEmpty)
+    }
+
+    @Test func totalsComeFromTheEngineEvenWhenEventsWereDropped() {
+        var model = self.model()
+        var exact = ServerTotals()
+        exact.requests = 10_000
+        exact.byStatusClass = [0, 0, 9_000, 0, 900, 100]
+        exact.bytesSent = 123_456_789
+        model.apply(EventScript.batch(EventScript.request(1, 1, "/a", at: 0), dropped: 29_997, totals: exact))
+        #expect(model.totals == exact)
+        #expect(model.droppedEvents == 29_997)
+        #expect(model.requests.count == 1)
+    }
+
+    @Test func ratesAreSampledPerSecondFromTotals() {
+        var model = self.model()
+        model.tick(now: EventScript.time(0.5))
+        var events: [ServerEvent] = []
+        for i in 0..<30 { events += EventScript.request(1, i + 1, "/r\(i)", bytes: 1000, at: 0.6) }
+        model.apply(EventScript.batch(events))
+        model.tick(now: EventScript.time(1.2))
+        #expect(model.requestsPerSecond == 30)
+        #expect(model.bytesPerSecond == 30_000)
+        // Three quiet seconds later the rate is 0 and the average spreads over the window.
+        model.tick(now: EventScript.time(4.1))
+        #expect(model.requestsPerSecond == 0)
+        #expect(model.requestsPerSecondHistory == [30, 0, 0, 0])
+        #expect(model.averageRequestsPerSecond == 7.5)
+    }
+
+    @Test func historyKeepsSixtySeconds() {
+        var model = self.model()
+        model.tick(now: EventScript.time(0))
+        model.tick(now: EventScript.time(200))
+        #expect(model.requestsPerSecondHistory.count == 60)
+    }
+
+    @Test func percentilesUseNearestRank() {
+        var model = self.model()
+        var events: [ServerEvent] = []
+        for i in 1...100 { events += EventScript.request(1, i, "/p", ms: Double(i), at: 0.1) }
+        model.apply(EventScript.batch(events))
+        model.tick(now: EventScript.time(0.2))
+        model.tick(now: EventScript.time(1.2))
+        #expect(model.latency == Percentiles(p50: 50_000_000, p95: 95_000_000, p99: 99_000_000))
+        #expect(Percentiles.of([]) == nil)
+        #expect(Percentiles.of([7]) == Percentiles(p50: 7, p95: 7, p99: 7))
+    }
+
+    @Test func topPathsIgnoreQueriesAndTopClientsCount() {
+        var model = self.model()
+        var events: [ServerEvent] = []
+        for i in 0..<5 { events += EventScript.request(1, i + 1, "/hot?v=\(i)", peer: "10.0.0.1", at: 0) }
+        events += EventScript.request(2, 1, "/cold", peer: "10.0.0.2", at: 0)
+        model.apply(EventScript.batch(events))
+        let top = DashboardModel.top(model.topPaths, limit: 2)
+        #expect(top.map(\.key) == ["/hot", "/cold"])
+        #expect(top.map(\.count) == [5, 1])
+        #expect(DashboardModel.top(model.topClients, limit: 1).first?.key == "10.0.0.1")
+        #expect(model.statusCodes[200] == 6)
+    }
+
+    @Test func requestListIsBoundedAndClearKeepsInFlight() {
+        var model = self.model()
+        var events: [ServerEvent] = []
+        for i in 0..<(DashboardModel.requestCapacity + 700) { events += EventScript.request(1, i + 1, "/n\(i)", at: 0) }
+        events.append(EventScript.received(2, 1, "GET", "/still-going", at: 1))
+        model.apply(EventScript.batch(events))
+        #expect(model.requests.count <= DashboardModel.requestCapacity)
+        #expect(model.requests.all.last?.target == "/still-going")
+        model.clearRequests()
+        #expect(model.requests.all.map(\.target) == ["/still-going"])
+        #expect(model.totals.requests == DashboardModel.requestCapacity + 700)
+    }
+
+    @Test func finishWithoutReceivedStillShows() {
+        var model = self.model()
+        model.apply(EventScript.batch([EventScript.finished(3, 1, "-", "-", status: 400, bytes: 350, ms: 0.2, at: 1)]))
+        #expect(model.requests.all.first?.status == 400)
+        #expect(model.requests.all.first?.outcome == .completed)
+    }
+
+    @Test func stateRootAndLogLines() {
+        var model = self.model()
+        model.apply(EventScript.batch([
+            .serverStateChanged(.stopped, listening: [], time: EventScript.time(1)),
+            .rootChanged(from: "/srv", to: "/tmp/new", time: EventScript.time(2)),
+            .log(LogLine(level: .error, message: "boom", time: EventScript.time(3))),
+        ]))
+        #expect(model.state == .stopped)
+        #expect(model.listening.isEmpty)
+        #expect(model.root == "/tmp/new")
+        #expect(model.log.elements.map(\.message) == ["stopped listening", "now serving /tmp/new", "boom"])
+        model.tick(now: EventScript.time(3725))
+        #expect(model.uptimeSeconds == 3725)
+    }
+}

@@ -1,0 +1,131 @@
+import ServeDashboard
+import Testing
+
+@testable import ServeEngine
+
+/// Keys as a pure function of state: navigation, follow, filters, pause, prompts, effects.
+@Suite struct KeyHandlerTests {
+    let completer = TableCompleter(folders: ["/srv/", "/srv/site/", "/srv/sites-old/", "/tmp/", "/home/me/www/"])
+
+    private func model(requests: Int = 5) -> DashboardModel {
+        var model = DashboardModel(root: "/srv", now: EventScript.time(0))
+        var events: [ServerEvent] = [EventScript.opened(1, at: 0), EventScript.opened(2, at: 0)]
+        for i in 0..<requests {
+            events += EventScript.request(1, i + 1, "/r\(i)", status: i == 2 ? 404 : 200, method: i == 4 ? "POST" : "GET", at: Double(i))
+        }
+        model.apply(EventScript.batch(events))
+        return model
+    }
+
+    private func press(_ keys: [Key], _ ui: inout DashboardUI, _ model: DashboardModel) -> [DashboardEffect] {
+        keys.flatMap { KeyHandler.handle($0, ui: &ui, model: model, completer: self.completer) }
+    }
+
+    @Test func followsTheNewestUntilTheUserMoves() {
+        let model = self.model()
+        var ui = DashboardUI()
+        #expect(ui.selectedIndex(in: ui.visibleRequests(model)) == 4)
+        _ = self.press([.up, .character("k")], &ui, model)
+        #expect(!ui.follow)
+        #expect(ui.selectedRequest == EventScript.id(1, 3))
+        _ = self.press([.character("g")], &ui, model)
+        #expect(ui.selectedRequest == EventScript.id(1, 1))
+        _ = self.press([.character("G")], &ui, model)
+        #expect(ui.follow)
+        _ = self.press([.up, .character("F")], &ui, model)
+        #expect(ui.follow && ui.selectedRequest == nil)
+    }
+
+    @Test func enterOpensTheSelectedDetailAndEscCloses() {
+        let model = self.model()
+        var ui = DashboardUI()
+        _ = self.press([.up, .enter], &ui, model)
+        #expect(ui.overlay == .requestDetail(EventScript.id(1, 4), scroll: 0))
+        _ = self.press([.pageDown, .down], &ui, model)
+        #expect(ui.overlay == .requestDetail(EventScript.id(1, 4), scroll: 11))
+        _ = self.press([.escape], &ui, model)
+        #expect(ui.overlay == .none)
+        _ = self.press([.tab, .down, .enter], &ui, model)
+        #expect(ui.overlay == .sessionDetail(ConnectionID(2), scroll: 0))
+    }
+
+    @Test func filterCyclesAndSearchNarrows() {
+        let model = self.model()
+        var ui = DashboardUI()
+        _ = self.press([.character("f")], &ui, model)
+        #expect(ui.filter == .success)
+        #expect(ui.visibleRequests(model).count == 4)
+        _ = self.press([.character("f"), .character("f")], &ui, model)
+        #expect(ui.visibleRequests(model).map(\.target) == ["/r2"])
+        _ = self.press([.escape], &ui, model)
+        #expect(ui.filter == .all)
+        _ = self.press([.character("/"), .character("r"), .character("3"), .enter], &ui, model)
+        #expect(ui.search == "r3")
+        #expect(ui.visibleRequests(model).map(\.target) == ["/r3"])
+    }
+
+    @Test func pauseFreezesTheListButNotTheModel() {
+        var model = self.model()
+        var ui = DashboardUI()
+        _ = self.press([.character("p")], &ui, model)
+        #expect(ui.isPaused)
+        model.apply(EventScript.batch(EventScript.request(1, 9, "/new", at: 9)))
+        #expect(ui.visibleRequests(model).count == 5)
+        #expect(model.requests.count == 6)
+        _ = self.press([.character("p")], &ui, model)
+        #expect(ui.visibleRequests(model).count == 6)
+    }
+
+    @Test func rootPromptEditsCompletesAndAsksForTheChange() {
+        let model = self.model()
+        var ui = DashboardUI()
+        _ = self.press([.character("R")], &ui, model)
+        guard case .rootPrompt(let editor, nil) = ui.overlay else {
+            Issue.record("no prompt: \(ui.overlay)")
+            return
+        }
+        #expect(editor.string == "/srv/")
+        _ = self.press([.character("s"), .tab], &ui, model)
+        if case .rootPrompt(let editor, let hint) = ui.overlay {
+            #expect(editor.string == "/srv/site")
+            #expect(hint?.contains("2 matches") == true)
+        }
+        _ = self.press([.character("/"), .tab], &ui, model)
+        if case .rootPrompt(let editor, _) = ui.overlay { #expect(editor.string == "/srv/site/") }
+        #expect(self.press([.enter], &ui, model) == [.changeRoot("/srv/site/")])
+        _ = self.press([.control("u"), .character("~"), .character("/"), .character("w"), .tab], &ui, model)
+        #expect(self.press([.enter], &ui, model) == [.changeRoot("/home/me/www/")])
+        _ = self.press([.escape], &ui, model)
+        #expect(ui.overlay == .none)
+    }
+
+    @Test func effectsForQuitStopAndClear() {
+        let model = self.model()
+        var ui = DashboardUI()
+        #expect(self.press([.character("S")], &ui, model) == [.toggleServing])
+        #expect(self.press([.character("c")], &ui, model) == [.clearRequests])
+        #expect(self.press([.character("?")], &ui, model).isEmpty)
+        #expect(ui.overlay == .help)
+        #expect(self.press([.character("q")], &ui, model).isEmpty, "q closes help first")
+        #expect(self.press([.character("q")], &ui, model) == [.quit])
+        #expect(self.press([.control("c")], &ui, model) == [.quit])
+    }
+
+    @Test func lineEditorEditsLikeAShell() {
+        var editor = LineEditor("/srv/site")
+        _ = editor.handle(.control("w"))
+        #expect(editor.string == "/srv/")
+        _ = editor.handle(.home)
+        _ = editor.handle(.delete)
+        #expect(editor.string == "srv/")
+        _ = editor.handle(.end)
+        editor.insert("日本")
+        _ = editor.handle(.backspace)
+        #expect(editor.string == "srv/日")
+        _ = editor.handle(.left)
+        _ = editor.handle(.control("k"))
+        #expect(editor.string == "srv/")
+        _ = editor.handle(.control("u"))
+        #expect(editor.string.isEmpty)
+    }
+}

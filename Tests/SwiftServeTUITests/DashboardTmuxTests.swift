@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+
+/// The dashboard for real: the binary in a tmux pane, driven with send-keys, read with capture-pane.
+@Suite(.enabled(if: Tmux.isAvailable, "tmux is not installed"))
+struct DashboardTmuxTests {
+    @Test func servesShowsChangesRootStopsStartsAndQuitsCleanly() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString)")
+        let first = base.appendingPathComponent("first")
+        let second = base.appendingPathComponent("second site")
+        try FileManager.default.createDirectory(at: first, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: second, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        try Data("alpha".utf8).write(to: first.appendingPathComponent("a.txt"))
+        try Data("bravo".utf8).write(to: second.appendingPathComponent("b.txt"))
+
+        let tmux = try Tmux(width: 120, height: 40)
+        defer { tmux.kill() }
+        let stty = base.appendingPathComponent("stty").path
+        tmux.type("stty -g > '\(stty).before'; '\(CLITests.binary.path)' 0 -b 127.0.0.1 -d '\(first.path)'")
+        tmux.press("Enter")
+        let screen = try tmux.waitFor { $0.contains("RUNNING") && $0.contains("127.0.0.1:") }
+        let port = try #require(Self.port(in: screen))
+
+        // Requests show up with their status, and the totals count them.
+        #expect(try HTTPGet.fetch(port: port, target: "/a.txt").hasSuffix("alpha"))
+        #expect(try HTTPGet.fetch(port: port, target: "/missing.txt").contains("404"))
+        let busy = try tmux.waitFor { $0.contains("Requests 2") && $0.contains("/missing.txt") }
+        #expect(busy.contains("/a.txt"))
+        #expect(busy.split(separator: "\n").contains { $0.contains("/a.txt") && $0.contains("200") })
+        #expect(busy.split(separator: "\n").contains { $0.contains("/missing.txt") && $0.contains("404") })
+        #expect(busy.contains("2xx 1") && busy.contains("4xx 1"))
+
+        // R: a bad folder is refused and the old root keeps serving; then a good one.
+        tmux.press("R")
+        _ = try tmux.waitFor { $0.contains("Serve another folder") }
+        tmux.press("C-u")
+        tmux.type("/definitely/not/here")
+        tmux.press("Enter")
+        _ = try tmux.waitFor { $0.contains("no such directory") }
+        #expect(try HTTPGet.fetch(port: port, target: "/a.txt").hasSuffix("alpha"))
+        tmux.press("C-u")
+        tmux.type(second.path)
+        tmux.press("Enter")
+        _ = try tmux.waitFor { $0.contains("now serving") && $0.contains("second site") && !$0.contains("Serve another folder") }
+        #expect(try HTTPGet.fetch(port: port, target: "/b.txt").hasSuffix("bravo"))
+        #expect(try HTTPGet.fetch(port: port, target: "/a.txt").contains("404"))
+
+        // S: stop listening (connections refused), S again: served on the same port.
+        tmux.press("S")
+        _ = try tmux.waitFor { $0.contains("STOPPED") }
+        #expect(throws: (any Error).self) { try HTTPGet.fetch(port: port, target: "/b.txt") }
+        tmux.press("S")
+        _ = try tmux.waitFor { $0.contains("RUNNING") }
+        #expect(try HTTPGet.fetch(port: port, target: "/b.txt").hasSuffix("bravo"))
+
+        // q: the process ends, the shell is back, the terminal settings are as before.
+        tmux.press("q")
+        let after = try tmux.waitFor { $0.contains("Served ") && $0.contains("request(s)") }
+        #expect(after.contains("Served 6 request(s)"), "\(after)")
+        tmux.type("stty -g > '\(stty).after'; cmp -s '\(stty).before' '\(stty).after' && echo STTY-SAME || echo STTY-DIFFERENT")
+        tmux.press("Enter")
+        let final = try tmux.waitFor { $0.contains("STTY-SAME") || $0.contains("STTY-DIFFERENT") }
+        #expect(final.contains("STTY-SAME"))
+    }
+
+    @Test func tinyTerminalShowsANoticeAndKeepsServing() throws {
+        let tmux = try Tmux(width: 30, height: 8)
+        defer { tmux.kill() }
+        tmux.type("'\(CLITests.binary.path)' 0 -b 127.0.0.1 -d /tmp")
+        tmux.press("Enter")
+        _ = try tmux.waitFor { $0.contains("terminal too small") }
+        tmux.resize(width: 100, height: 30)
+        let screen = try tmux.waitFor { $0.contains("RUNNING") }
+        let port = try #require(Self.port(in: screen))
+        #expect(try HTTPGet.fetch(port: port, target: "/").contains("200 OK"))
+        tmux.resize(width: 30, height: 8)
+        _ = try tmux.waitFor { $0.contains("still serving: 1 req") }
+        tmux.press("C-c")
+        _ = try tmux.waitFor { $0.contains("Served 1 request(s)") }
+    }
+
+    static func port(in screen: String) -> Int? {
+        guard let range = screen.range(of: "127.0.0.1:") else { return nil }
+        return Int(screen[range.upperBound...].prefix(while: \.isNumber))
+    }
+}
+
+/// A private tmux server with one pane running bash.
+final class Tmux {
+    static var isAvailable: Bool {
+        ["/usr/bin/tmux", "/usr/local/bin/tmux", "/opt/homebrew/bin/tmux"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    let socket = "sst-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+
+    init(width: Int, height: Int) throws {
+        try self.run(["new-session", "-d", "-s", "main", "-x", "\(width)", "-y", "\(height)", "bash --norc --noprofile"])
+    }
+
+    /// Runs `tmux -L socket arguments...` and returns its stdout.
+    ///
+    /// posix_spawn + waitpid rather than Foundation's Process: `new-session` forks the tmux server,
+    /// which inherits descriptors Process watches, and Process then never sees the client exit.
+    @discardableResult
+    func run(_ arguments: [String]) throws -> String {
+        var pipe: [Int32] = [0, 0]
+        guard Glibc.pipe(&pipe) == 0 else { throw CocoaError(.fileReadUnknown) }
+        let capturesOutput = arguments.first == "capture-pane"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if capturesOutput {
+            posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addclose(&actions, pipe[0])
+        posix_spawn_file_actions_addclose(&actions, pipe[1])
+        let argv = ["tmux", "-L", self.socket] + arguments
+        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var environment = ProcessInfo.processInfo.environment
+        environment["LANG"] = environment["LANG"] ?? "C.UTF-8"
+        environment["TERM"] = environment["TERM"].flatMap { $0 == "dumb" ? nil : $0 } ?? "xterm-256color"
+        var cEnvironment: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in cEnvironment { free(pointer) } }
+        // A test worker thread may block signals; tmux and the program under test must not inherit that
+        // (a blocked SIGWINCH would hide every resize).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, "tmux", &actions, &attributes, &cArguments, &cEnvironment)
+        close(pipe[1])
+        defer { close(pipe[0]) }
+        guard spawned == 0 else { throw CocoaError(.executableNotLoadable) }
+        var output: [UInt8] = []
+        if capturesOutput {
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { read(pipe[0], $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                output += chunk[0..<n]
+            }
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Types text literally (no key names).
+    func type(_ text: String) { _ = try? self.run(["send-keys", "-t", "main", "-l", text]) }
+    /// Presses a key by tmux name: `Enter`, `C-u`, `q`.
+    func press(_ key: String) { _ = try? self.run(["send-keys", "-t", "main", key]) }
+    func resize(width: Int, height: Int) {
+        _ = try? self.run(["resize-window", "-t", "main", "-x", "\(width)", "-y", "\(height)"])
+    }
+    func capture() -> String { (try? self.run(["capture-pane", "-t", "main", "-p"])) ?? "" }
+
+    /// Polls the screen until `condition` holds (15 s at most).
+    func waitFor(_ condition: (String) -> Bool, seconds: Double = 15) throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        var screen = ""
+        while Date() < deadline {
+            screen = self.capture()
+            if condition(screen) { return screen }
+            usleep(50_000)
+        }
+        Issue.record("screen never matched; last screen:\n\(screen)")
+        throw CocoaError(.userCancelled)
+    }
+
+    func kill() { _ = try? self.run(["kill-server"]) }
+}
