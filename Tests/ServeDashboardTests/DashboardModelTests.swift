@@ -98,6 +98,8 @@ import Testing
         #expect(top.map(\.count) == [5, 1])
         #expect(DashboardModel.top(model.topClients, limit: 1).first?.key == "10.0.0.1")
         #expect(model.statusCodes[200] == 6)
+        let screen = DashboardRenderer.render(model, DashboardUI(), width: 120, height: 40).text
+        #expect(screen.contains("codes 200×6"), "per-code counts are shown on tall screens")
     }
 
     @Test func requestListIsBoundedAndClearKeepsInFlight() {

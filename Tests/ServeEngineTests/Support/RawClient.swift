@@ -1,3 +1,4 @@
+import Foundation
 import ServeEngine
 
 #if canImport(Glibc)
@@ -39,7 +40,8 @@ enum RawClientError: Error, CustomStringConvertible {
 /// A blocking TCP client over POSIX sockets: bytes in, bytes out, nothing hidden.
 ///
 /// Every read has a timeout (default 10 s) so a broken server fails a test instead of hanging it.
-final class RawClient {
+/// `@unchecked Sendable` so a test can hand it to `offCooperativePool`; one thread uses it at a time.
+final class RawClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
 
@@ -227,4 +229,13 @@ func monotonicNow() -> Int64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+/// Runs blocking socket work on its own thread, so the test does not hold one of the few cooperative
+/// threads that the server's async API (here `stopListening`) needs to make progress.
+func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.start()
+    }
 }

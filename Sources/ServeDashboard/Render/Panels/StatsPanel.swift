@@ -46,6 +46,15 @@ enum StatsPanel {
 
         guard area.height > 2 else { return }
         var third = SegmentWriter(x: area.x, y: area.y + 2, maxX: area.maxX)
+        let codes = model.statusCodes.filter { $0.key > 0 }.sorted { $0.key < $1.key }
+        if !codes.isEmpty {
+            third.add(&canvas, "codes ", .dim)
+            for (code, count) in codes {
+                third.add(&canvas, "\(code)", DashboardRenderer.statusStyle(code))
+                third.add(&canvas, "×\(Format.count(count)) ")
+            }
+            third.add(&canvas, " ")
+        }
         third.add(&canvas, "avg ", .dim)
         third.add(&canvas, Format.rate(model.averageRequestsPerSecond) + "  ", .bold)
         third.add(&canvas, AccessLogFormatter.humanBytes(Int64(model.averageBytesPerSecond)) + "/s over 60s", .bold)
