@@ -4,6 +4,32 @@ import Testing
 
 /// Big transfers: progress, aborts, and changing the root while a download runs.
 @Suite struct TransferTests {
+    /// Serves a folder holding `big.bin` of `size` pseudo-random bytes.
+    private func serveBigFile(size: Int, seed: UInt64 = 42) async throws -> (TempTree, TestServer, [UInt8]) {
+        let tree = try TempTree()
+        let content = TempTree.bytes(size, seed: seed)
+        try tree.write("big.bin", content)
+        return (tree, try await TestServer.start(handlers: [FileHandler()], directory: tree.root), content)
+    }
+
+    /// Starts `GET /big.bin` and reads the response head; the body is left to the caller.
+    private func beginDownload(_ server: TestServer) throws -> RawClient {
+        let client = try server.client()
+        try client.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = try client.readResponseHead()
+        return client
+    }
+
+    /// Reads `size` bytes in `chunk`-sized reads with a pause between them (a slow reader).
+    private func readSlowly(_ client: RawClient, size: Int, chunk: Int) throws -> Int {
+        var received = 0
+        while received < size {
+            received += try client.readBytes(min(chunk, size - received)).count
+            usleep(30_000)
+        }
+        return received
+    }
+
     @Test func abortedDownloadIsCountedClosesItsFileAndTheServerKeepsServing() async throws {
         let tree = try TempTree()
         let size = 32 * 1024 * 1024
@@ -31,21 +57,15 @@ import Testing
     }
 
     @Test func bigDownloadPublishesProgressAsItGoes() async throws {
-        let tree = try TempTree()
         let size = 24 * 1024 * 1024
-        try tree.write("big.bin", TempTree.bytes(size))
-        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
-        defer { Task { await server.shutdown() } }
-        let recorder = EventRecorder(server)
-        let client = try server.client()
-        try client.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-        _ = try client.readResponseHead()
-        var received = 0
-        // Read slowly enough that the transfer spans several progress intervals.
-        while received < size {
-            received += try client.readBytes(min(1024 * 1024, size - received)).count
-            usleep(30_000)
+        let (tree, server, _) = try await self.serveBigFile(size: size)
+        defer {
+            withExtendedLifetime(tree) {}
+            Task { await server.shutdown() }
         }
+        let recorder = EventRecorder(server)
+        // Read slowly enough that the transfer spans several progress intervals.
+        _ = try self.readSlowly(try self.beginDownload(server), size: size, chunk: 1024 * 1024)
         #expect(recorder.waitFor { _ in !recorder.finished.isEmpty })
         let progress = recorder.events.compactMap { if case .bodyProgress(let p) = $0 { p } else { nil } }
         #expect(progress.count >= 3, "\(progress.count) progress events")
@@ -56,22 +76,17 @@ import Testing
     }
 
     @Test func slowReaderStillGetsFrequentProgress() async throws {
-        let tree = try TempTree()
         let size = 12 * 1024 * 1024
-        try tree.write("big.bin", TempTree.bytes(size))
-        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
-        defer { Task { await server.shutdown() } }
+        let (tree, server, _) = try await self.serveBigFile(size: size)
+        defer {
+            withExtendedLifetime(tree) {}
+            Task { await server.shutdown() }
+        }
         let recorder = EventRecorder(server)
-        let client = try server.client()
-        try client.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-        _ = try client.readResponseHead()
-        var received = 0
+        let client = try self.beginDownload(server)
         let start = monotonicNow()
         // About 4 MB/s: the transfer takes a few seconds once the socket buffers are full.
-        while received < size {
-            received += try client.readBytes(min(128 * 1024, size - received)).count
-            usleep(30_000)
-        }
+        _ = try self.readSlowly(client, size: size, chunk: 128 * 1024)
         let seconds = Double(monotonicNow() - start) / 1e9
         #expect(recorder.waitFor { _ in !recorder.finished.isEmpty })
         let progress = recorder.events.compactMap { if case .bodyProgress(let p) = $0 { p } else { nil } }
