@@ -99,11 +99,15 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         var terminal: NcursesTerminal?
-        if !self.noTUI, Console.stdoutIsTerminal, Console.stdinIsTerminal {
-            do {
-                terminal = try NcursesTerminal(color: Console.colorAllowed)
-            } catch {
-                Console.error("swift-serve-tui: \(error); printing an access log instead of the dashboard")
+        if !self.noTUI {
+            if Console.stdoutIsTerminal, Console.stdinIsTerminal {
+                do {
+                    terminal = try NcursesTerminal(color: Console.colorAllowed)
+                } catch {
+                    Console.error("swift-serve-tui: \(error); printing an access log instead of the dashboard")
+                }
+            } else {
+                Console.error("swift-serve-tui: no terminal for the dashboard; printing an access log (--no-tui hides this note)")
             }
         }
         // The one place the terminal is restored, whatever ends the run: q, a signal, an error.

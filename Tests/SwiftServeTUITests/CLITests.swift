@@ -69,6 +69,17 @@ import Testing
         #expect(result.stdout.isEmpty)
     }
 
+    @Test func withoutATerminalItSaysSoOnceAndLogsInstead() throws {
+        let blocker = try ListeningSocket()
+        // Port in use makes the run end at once; the note comes first, on its own line.
+        let result = try Self.run(["--bind", "127.0.0.1", "--port", String(blocker.port)])
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 2, "stderr: \(result.stderr)")
+        #expect(lines.first?.contains("no terminal for the dashboard") == true)
+        let quiet = try Self.run(["--bind", "127.0.0.1", "--port", String(blocker.port), "--no-tui"])
+        #expect(!quiet.stderr.contains("no terminal"))
+    }
+
     @Test func portInUseNamesTheAddressAndSuggestsPortZero() throws {
         let blocker = try ListeningSocket()
         let result = try Self.run(["--bind", "127.0.0.1", "--port", String(blocker.port), "--no-tui"])

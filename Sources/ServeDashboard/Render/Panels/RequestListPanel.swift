@@ -99,6 +99,9 @@ enum RequestListPanel {
         }
         columns.append(Column(title: "DUR", width: 7, rightAligned: true) { record in
             switch record.outcome {
+            case .none where width < 110 && record.progress != nil:
+                // Narrow screens have no PROGRESS column: the bar takes the duration's place while in flight.
+                (Format.bar(record.progress ?? 0, width: 7), CellStyle(color: .blue))
             case .none: ("…", CellStyle(color: .blue))
             case .abortedByClient: ("abort", CellStyle(color: .yellow))
             case .failed: ("fail", CellStyle(color: .red))
