@@ -126,11 +126,11 @@ struct ServeCommand: ParsableCommand {
         let stop = StopSignal(signals: [SIGINT, SIGTERM, SIGHUP])
         if let terminal {
             DashboardApp(server: server, terminal: terminal).run { stop.received != nil }
-            terminal.restore()
         } else {
             HeadlessLog(server: server, host: self.bind).run(until: stop)
-            blockingAwait { await server.shutdown() }
         }
+        blockingAwait { await server.shutdown() }
+        terminal?.restore()
         Console.out(AccessLogFormatter.summary(server.totals))
     }
 }

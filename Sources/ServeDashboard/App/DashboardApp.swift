@@ -1,4 +1,3 @@
-import Dispatch
 import ServeEngine
 
 #if canImport(Glibc)
@@ -38,26 +37,31 @@ public final class DashboardApp {
         )
     }
 
-    /// Runs until `q`, or until `stopRequested` returns true (a signal); then stops the server
-    /// gracefully. The caller restores the terminal.
+    /// Runs until `q`, or until `stopRequested` returns true (a signal), and leaves a "Stopping" frame
+    /// on screen. The caller then stops the server gracefully and restores the terminal.
     public func run(stopRequested: () -> Bool) {
+        var drawnSecond: Int64 = -1
         while true {
             let key = self.terminal.readKey(timeoutMilliseconds: Self.frameMilliseconds)
-            self.model.apply(self.server.bus.drain())
-            self.model.tick(now: .now())
+            let batch = self.server.bus.drain()
+            let now = EventTime.now()
+            self.model.apply(batch)
+            self.model.tick(now: now)
             if stopRequested() { break }
             if let key {
                 let effects = KeyHandler.handle(key, ui: &self.ui, model: self.model, completer: self.completer)
                 if effects.contains(.quit) { break }
                 for effect in effects { self.perform(effect) }
             }
-            self.redraw()
+            // An idle server costs one frame a second (the clock on screen), not twenty.
+            if key != nil || !batch.events.isEmpty || now.secondsSinceEpoch != drawnSecond {
+                drawnSecond = now.secondsSinceEpoch
+                self.redraw()
+            }
         }
         self.ui.quitting = true
         self.ui.overlay = .none
         self.redraw()
-        let server = self.server
-        blockingWait { await server.shutdown() }
     }
 
     private func redraw() {
@@ -109,14 +113,4 @@ public final class DashboardApp {
         localtime_r(&now, &parts)
         return Int(parts.tm_gmtoff)
     }
-}
-
-/// Waits for async work from the main thread (used only when quitting).
-func blockingWait(_ body: @escaping @Sendable () async -> Void) {
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        await body()
-        done.signal()
-    }
-    done.wait()
 }

@@ -17,12 +17,7 @@ public enum Format {
     public static func compactBytes(_ bytes: Int64) -> String {
         if bytes < 1024 { return "\(bytes)B" }
         let units = ["K", "M", "G", "T", "P"]
-        var value = Double(bytes) / 1024
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
+        let (value, unit) = AccessLogFormatter.binaryScaled(bytes)
         if value < 10 {
             let tenths = Int((value * 10).rounded())
             if tenths < 100 { return "\(tenths / 10).\(tenths % 10)\(units[unit])" }

@@ -17,8 +17,6 @@ public final class DocumentRoot: Sendable {
     public struct Snapshot: Sendable, Equatable {
         /// Absolute, symlink-free path (from `realpath`), no trailing slash unless it is `/`.
         public let path: String
-        /// Bumped on every change; lets caches tell roots apart.
-        public let generation: Int
     }
 
     /// Why a folder cannot become the root.
@@ -40,7 +38,7 @@ public final class DocumentRoot: Sendable {
 
     /// Validates `path` and makes it the root.
     public init(path: String) throws(ValidationError) {
-        self.current = NIOLockedValueBox(Snapshot(path: try Self.validate(path), generation: 0))
+        self.current = NIOLockedValueBox(Snapshot(path: try Self.validate(path)))
     }
 
     /// The root now.
@@ -53,7 +51,7 @@ public final class DocumentRoot: Sendable {
         let resolved = try Self.validate(path)
         return self.current.withLockedValue { snapshot in
             let old = snapshot
-            snapshot = Snapshot(path: resolved, generation: old.generation + 1)
+            snapshot = Snapshot(path: resolved)
             return (old, snapshot)
         }
     }

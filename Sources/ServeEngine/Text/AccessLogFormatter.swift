@@ -33,14 +33,21 @@ public enum AccessLogFormatter {
     public static func humanBytes(_ bytes: Int64) -> String {
         if bytes < 1024 { return "\(bytes) B" }
         let units = ["KiB", "MiB", "GiB", "TiB", "PiB"]
+        let (value, unit) = Self.binaryScaled(bytes)
+        let tenths = Int((value * 10).rounded())
+        return tenths >= 1000 ? "\(tenths / 10) \(units[unit])" : "\(tenths / 10).\(tenths % 10) \(units[unit])"
+    }
+
+    /// `bytes` (at least 1024) in the largest binary unit that keeps it under 1024:
+    /// unit 0 is KiB, 1 MiB, 2 GiB, 3 TiB, 4 PiB.
+    public static func binaryScaled(_ bytes: Int64) -> (value: Double, unit: Int) {
         var value = Double(bytes) / 1024
         var unit = 0
-        while value >= 1024, unit < units.count - 1 {
+        while value >= 1024, unit < 4 {
             value /= 1024
             unit += 1
         }
-        let tenths = Int((value * 10).rounded())
-        return tenths >= 1000 ? "\(tenths / 10) \(units[unit])" : "\(tenths / 10).\(tenths % 10) \(units[unit])"
+        return (value, unit)
     }
 
     /// The one-line summary printed when the server stops.
