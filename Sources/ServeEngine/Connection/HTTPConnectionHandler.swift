@@ -279,7 +279,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
             // The client half-closed: finish the current response, then close.
-            if self.machine.wantsToClose() { self.close(reason: .clientClosed) }
+            if self.machine.wantsToClose() {
+                self.close(reason: .clientClosed)
+            } else {
+                self.responder?.clientClosedInput()
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -300,6 +304,17 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     func flush() { (self.bypassContext ?? self.context)?.flush() }
+
+    /// Writes bytes that are already an HTTP response (`nph-` CGI) past the response encoder, and flushes.
+    func writeRaw(_ data: IOData, promise: EventLoopPromise<Void>?) {
+        guard let context = self.context,
+            let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        encoder.writeAndFlush(NIOAny(data), promise: promise)
+    }
 
     func noteWriteProgress() { self.machine.activity(now: WallClock.monotonicNanoseconds()) }
 

@@ -35,6 +35,8 @@ public final class ResponseWriter {
     /// Body writes handed to the channel and not completed yet.
     private(set) var pendingWrites = 0
     private var suppressBody = false
+    /// The body is the whole response (`nph-` CGI): written past the HTTP encoder, unchanged.
+    private var raw = false
 
     /// Minimum spacing of body-progress events.
     static let progressInterval: Int64 = 50_000_000
@@ -86,8 +88,12 @@ public final class ResponseWriter {
         let count = Int64(data.readableBytes)
         let promise = self.eventLoop.makePromise(of: Void.self)
         self.pendingWrites += 1
-        self.connection.write(.body(data), promise: promise)
-        self.connection.flush()
+        if self.raw {
+            self.connection.writeRaw(data, promise: promise)
+        } else {
+            self.connection.write(.body(data), promise: promise)
+            self.connection.flush()
+        }
         return promise.futureResult.assumeIsolated().map { [self] in
             self.pendingWrites -= 1
             self.bytesSent += count
@@ -105,8 +111,12 @@ public final class ResponseWriter {
         self.state = .ended
         let close = self.connection.responseWillEnd(self)
         let promise = self.eventLoop.makePromise(of: Void.self)
-        self.connection.write(.end(nil), promise: promise)
-        self.connection.flush()
+        if self.raw {
+            self.connection.writeRaw(.byteBuffer(ByteBuffer()), promise: promise)
+        } else {
+            self.connection.write(.end(nil), promise: promise)
+            self.connection.flush()
+        }
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success: self.finish(.completed)
@@ -115,6 +125,29 @@ public final class ResponseWriter {
         }
         if close { self.connection.closeAfterResponse() }
         return promise.futureResult
+    }
+
+    /// Starts a response whose bytes the caller writes in full, status line and headers included
+    /// (an `nph-` CGI script). `status` is what the caller found in its status line, for the log.
+    /// Bodies then go out unchanged, even for HEAD, and the connection closes after the response.
+    public func startRaw(status: HTTPResponseStatus) {
+        guard self.state == .idle else { return }
+        self.state = .streaming
+        self.raw = true
+        self.status = status
+        self.connection.forceCloseAfterResponse()
+        self.bus.publish(
+            .responseStarted(
+                ResponseStarted(
+                    id: self.request.id,
+                    status: Int(status.code),
+                    reason: status.reasonPhrase,
+                    headers: HeaderFields(HTTPHeaders()),
+                    expectedBodyBytes: nil,
+                    time: .now()
+                )
+            )
+        )
     }
 
     /// Sends a complete response in one flush: head, body (unless suppressed) and end.
@@ -182,6 +215,15 @@ public final class ResponseWriter {
         self.state = .ended
         self.finish(.failed)
         self.connection.abortConnection(reason: .error)
+    }
+
+    /// Gives up on the response because the client is gone (it closed its side while a CGI script
+    /// was still working): counted as aborted, and the connection is closed.
+    public func abandon() {
+        guard !self.finished else { return }
+        self.state = .ended
+        self.finish(.abortedByClient)
+        self.connection.abortConnection(reason: .clientClosed)
     }
 
     /// The connection went away before the response ended.

@@ -237,9 +237,19 @@ public final class HTTPServer: Sendable {
     ) throws {
         let tracker = InboundActivityTracker()
         try pipeline.addHandler(tracker)
-        try pipeline.addHandler(HTTPResponseEncoder())
-        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(limitConfiguration: limits)))
-        try pipeline.addHandler(HTTPServerPipelineHandler())
+        // NIO's own assembly, so the decoder tells the encoder which requests were HEAD and a HEAD
+        // response of unknown length (a CGI script's) gets no chunked terminator. Its 400 handler is
+        // off: parser errors get python's status codes from the connection handler. Header validation
+        // is off: our headers are built safely and CGI header blocks are validated when parsed.
+        try pipeline.configureHTTPServerPipeline(
+            position: .last,
+            withPipeliningAssistance: true,
+            withServerUpgrade: nil,
+            withErrorHandling: false,
+            withOutboundHeaderValidation: false,
+            withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
+            withDecoderLimitConfiguration: limits
+        )
         try pipeline.addHandler(HTTPConnectionHandler(server: context, tracker: tracker))
     }
 
