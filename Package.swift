@@ -15,9 +15,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
+        // posix_spawn helpers glibc only declares under _GNU_SOURCE (pipe2, addchdir_np, addclosefrom_np).
+        .target(name: "CProcessSpawn"),
         .target(
             name: "ServeEngine",
             dependencies: [
+                "CProcessSpawn",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -193,6 +193,31 @@ final class RawClient: @unchecked Sendable {
         return response
     }
 
+    /// Reads one chunk of a chunked body; `nil` for the last (empty) chunk.
+    func readChunk() throws -> [UInt8]? {
+        let sizeLine = try self.readLine()
+        guard let size = Int(sizeLine.split(separator: ";").first ?? "", radix: 16) else {
+            throw RawClientError.malformed(sizeLine)
+        }
+        if size == 0 {
+            while try !self.readLine().isEmpty {}
+            return nil
+        }
+        let data = try self.readExactly(size)
+        _ = try self.readLine()
+        return data
+    }
+
+    /// The client's own port (what the server sees as the peer's).
+    var localPort: Int {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(self.fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
     /// Sends a simple request and reads its response.
     func get(
         _ target: String,
