@@ -23,6 +23,7 @@ struct ServeCommand: ParsableCommand {
               swift-serve-tui 9000 -d ./site       serve ./site on port 9000
               swift-serve-tui --port 0 --no-tui    pick a free port, print an access log
               swift-serve-tui --bind 127.0.0.1     only this machine can connect
+              swift-serve-tui --cgi                also run scripts in ./cgi-bin
             """
     )
 
@@ -41,8 +42,17 @@ struct ServeCommand: ParsableCommand {
     @Option(name: [.short, .customLong("protocol")], help: "HTTP version to speak: HTTP/1.0 closes after every response.")
     var protocolVersion: ServerConfiguration.ProtocolVersion = .http1_1
 
-    @Flag(name: .long, help: "Run CGI scripts under /cgi-bin/ and /htbin/.")
+    @Flag(name: .long, help: "Run CGI scripts under /cgi-bin/ and /htbin/ (they run as your user).")
     var cgi = false
+
+    @Option(name: .customLong("cgi-dir"), help: "URL folder whose files are CGI scripts; repeat for several. (default: /cgi-bin and /htbin)")
+    var cgiDirectories: [String] = []
+
+    @Option(name: .customLong("cgi-timeout"), help: "Seconds a CGI script may go without writing output before it is killed.")
+    var cgiTimeout: Double = 30
+
+    @Option(name: .customLong("cgi-max-body"), help: "Largest request body passed to a CGI script, in bytes or with K, M or G; larger gets 413.")
+    var cgiMaxBody: String = "64M"
 
     @Option(name: .long, help: "Seconds a connection may stay idle or take to send a request.")
     var timeout: Double = 30
@@ -79,8 +89,19 @@ struct ServeCommand: ParsableCommand {
         } catch {
             throw ValidationError("cannot serve \(error)")
         }
-        if self.cgi {
-            throw ValidationError("--cgi: CGI support is not available in this build yet")
+        guard self.cgiTimeout > 0, self.cgiTimeout.isFinite else {
+            throw ValidationError("--cgi-timeout must be a positive number of seconds")
+        }
+        guard CGIOptions.parseByteSize(self.cgiMaxBody) != nil else {
+            throw ValidationError("--cgi-max-body: '\(self.cgiMaxBody)' is not a size (try 1048576, 512K, 10M or 1G)")
+        }
+        for directory in self.cgiDirectories {
+            guard (try? SafePath.resolve(directory[...]))?.components.isEmpty == false else {
+                throw ValidationError("--cgi-dir: '\(directory)' is not a folder below the root (try /cgi-bin)")
+            }
+        }
+        if !self.cgi, !self.cgiDirectories.isEmpty {
+            throw ValidationError("--cgi-dir needs --cgi")
         }
     }
 
@@ -95,6 +116,14 @@ struct ServeCommand: ParsableCommand {
         configuration.followSymlinks = self.followSymlinks
         configuration.showHidden = self.hidden
         return configuration
+    }
+
+    var cgiOptions: CGIOptions {
+        var options = CGIOptions()
+        if !self.cgiDirectories.isEmpty { options.directories = self.cgiDirectories }
+        options.timeoutSeconds = self.cgiTimeout
+        options.maxBodyBytes = CGIOptions.parseByteSize(self.cgiMaxBody) ?? options.maxBodyBytes
+        return options
     }
 
     func run() throws {
@@ -113,7 +142,8 @@ struct ServeCommand: ParsableCommand {
         // The one place the terminal is restored, whatever ends the run: q, a signal, an error.
         defer { terminal?.restore() }
 
-        let handlers: [any RequestHandler] = [FileHandler()]
+        // The seed's dispatch order: CGI claims its folders first, files serve the rest.
+        let handlers: [any RequestHandler] = self.cgi ? [CGIHandler(options: self.cgiOptions), FileHandler()] : [FileHandler()]
         let server: HTTPServer
         do {
             let configuration = self.serverConfiguration

@@ -41,10 +41,28 @@ import Testing
         )
     }
 
+    /// Starts the binary headless on a free port of 127.0.0.1 and waits for its banner line.
+    static func startHeadless(_ arguments: [String]) throws -> (Process, Pipe, Pipe, String) {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["0", "--bind", "127.0.0.1", "--no-tui"] + arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        var banner = ""
+        let deadline = Date().addingTimeInterval(15)
+        while !banner.contains("\n"), Date() < deadline {
+            banner += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        return (process, out, err, banner)
+    }
+
     @Test func helpListsEveryOptionWithExamples() throws {
         let result = try Self.run(["--help"])
         #expect(result.status == 0)
-        for flag in ["--port", "--bind", "--directory", "--protocol", "--cgi", "--timeout", "--no-tui", "--follow-symlinks", "--hidden", "Examples:"] {
+        for flag in ["--port", "--bind", "--directory", "--protocol", "--cgi", "--timeout", "--no-tui", "--follow-symlinks", "--hidden", "--cgi-dir", "--cgi-timeout", "--cgi-max-body", "Examples:"] {
             #expect(result.stdout.contains(flag), "help lacks \(flag)")
         }
     }
@@ -59,6 +77,10 @@ import Testing
         (["--directory", "/etc/hostname"], "not a directory"),
         (["--timeout", "0"], "--timeout"),
         (["--protocol", "HTTP/2"], "protocol"),
+        (["--cgi", "--cgi-max-body", "lots"], "--cgi-max-body"),
+        (["--cgi", "--cgi-timeout", "0"], "--cgi-timeout"),
+        (["--cgi", "--cgi-dir", "/"], "--cgi-dir"),
+        (["--cgi-dir", "/scripts"], "--cgi-dir needs --cgi"),
     ])
     func badInputIsOneLineAndNonZero(arguments: [String], message: String) throws {
         let result = try Self.run(arguments + ["--no-tui"])
@@ -95,22 +117,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         try Data("hello".utf8).write(to: directory.appendingPathComponent("hi.txt"))
 
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["0", "--bind", "127.0.0.1", "-d", directory.path, "--no-tui"]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        let (process, out, err, banner) = try Self.startHeadless(["-d", directory.path])
         defer { if process.isRunning { process.terminate() } }
-
-        // The banner names the real port.
-        var banner = ""
-        let deadline = Date().addingTimeInterval(15)
-        while !banner.contains("\n"), Date() < deadline {
-            banner += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        }
         #expect(banner.hasPrefix("Serving HTTP on 127.0.0.1 port "))
         let port = try #require(Int(banner.split(separator: " ")[5]))
         #expect(port > 0)
@@ -133,6 +141,52 @@ import Testing
         #expect(stderr.contains("\"GET /hi.txt HTTP/1.1\" 200 5"))
         #expect(stderr.contains("\"GET /%1B[31mred%1B[0m HTTP/1.1\" 404"))
         #expect(!stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B || $0.value == 0x202E })
+    }
+
+    @Test func cgiScriptsRunAndAStopLeavesNoProcessBehind() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-cgi-\(UUID().uuidString)")
+        let scripts = directory.appendingPathComponent("cgi-bin")
+        try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pidFile = directory.appendingPathComponent("hang.pid").path
+        let hello = scripts.appendingPathComponent("hello.sh").path
+        try "#!/bin/sh\necho 'warn \\033[31m' >&2\nprintf 'Status: 418 Teapot\\nContent-Type: text/plain\\n\\nhi from cgi'\n".write(toFile: hello, atomically: true, encoding: .utf8)
+        let hang = scripts.appendingPathComponent("hang.sh").path
+        try "#!/bin/sh\necho $$ > '\(pidFile)'\nexec sleep 60\n".write(toFile: hang, atomically: true, encoding: .utf8)
+        chmod(hello, 0o755)
+        chmod(hang, 0o755)
+
+        let (process, _, err, banner) = try Self.startHeadless(["-d", directory.path, "--cgi"])
+        defer { if process.isRunning { process.terminate() } }
+        let port = try #require(Int(banner.split(separator: " ")[5]))
+
+        let response = try HTTPGet.fetch(port: port, target: "/cgi-bin/hello.sh")
+        #expect(response.hasPrefix("HTTP/1.1 418 Teapot"))
+        #expect(response.contains("\r\n\r\nb\r\nhi from cgi\r\n0\r\n\r\n"))
+
+        // A script still running when the server is told to stop is killed and reaped.
+        let thread = Thread { _ = try? HTTPGet.fetch(port: port, target: "/cgi-bin/hang.sh") }
+        thread.start()
+        var pid: pid_t?
+        let started = Date().addingTimeInterval(15)
+        while pid == nil, Date() < started {
+            pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if pid == nil { usleep(20_000) }
+        }
+        let scriptPID = try #require(pid)
+        #expect(kill(scriptPID, 0) == 0)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let gone = Date().addingTimeInterval(10)
+        while kill(scriptPID, 0) == 0, Date() < gone { usleep(20_000) }
+        #expect(kill(scriptPID, 0) != 0)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(stderr.contains("\"GET /cgi-bin/hello.sh HTTP/1.1\" 418 11"))
+        #expect(stderr.contains("/cgi-bin/hello.sh: warn \\x1b[31m"), "stderr: \(stderr)")
+        #expect(!stderr.unicodeScalars.contains { $0.value == 0x1B })
+        // The script's exit after the stop reaches no event loop that is gone.
+        #expect(!stderr.contains("EventLoop"), "stderr: \(stderr)")
     }
 }
 
