@@ -143,7 +143,9 @@ struct ServeCommand: ParsableCommand {
         defer { terminal?.restore() }
 
         // The seed's dispatch order: CGI claims its folders first, files serve the rest.
-        let handlers: [any RequestHandler] = self.cgi ? [CGIHandler(options: self.cgiOptions), FileHandler()] : [FileHandler()]
+        let handlers: [any RequestHandler] =
+            self.cgi
+            ? [CGIHandler(options: self.cgiOptions), FileHandler(protecting: self.cgiOptions)] : [FileHandler()]
         let server: HTTPServer
         do {
             let configuration = self.serverConfiguration

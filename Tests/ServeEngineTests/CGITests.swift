@@ -30,7 +30,7 @@ private final class CGIFixture: @unchecked Sendable {
         var options = CGIOptions()
         configure(&options)
         let server = try await TestServer.start(
-            handlers: [CGIHandler(options: options), FileHandler()],
+            handlers: [CGIHandler(options: options), FileHandler(protecting: options)],
             directory: tree.root,
             configure: serverConfigure
         )
@@ -352,6 +352,10 @@ private let catScript = "printf 'Content-Type: application/octet-stream\\r\\n\\r
         #expect(plain.status == 403 && !plain.bodyText.contains("echo x"))
         #expect(try client.get("/cgi-bin/link.sh").status == 403)
         #expect(cgi.markerExists("ran-outside") == false)
+        // A symlink elsewhere in the tree does not reveal a script's source either.
+        try cgi.tree.symlink("peek.txt", to: cgi.tree.root + "/cgi-bin/run.sh")
+        let peek = try client.get("/peek.txt")
+        #expect(peek.status == 403 && !peek.bodyText.contains("PATH_INFO"))
         // The folder lists names only; POST to it is refused; POST elsewhere stays 501 like the seed.
         let listing = try client.get("/cgi-bin/")
         #expect(listing.status == 200 && listing.bodyText.contains("run.sh") && !listing.bodyText.contains("RAN:"))

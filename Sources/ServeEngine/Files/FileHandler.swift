@@ -12,11 +12,18 @@ import Darwin
 ///
 /// Other methods are not claimed, so the engine answers 501 as the seed does.
 public struct FileHandler: RequestHandler {
-    public init() {}
+    /// URL folders whose files are never sent (CGI folders: a script's source must not leak, not even
+    /// through a symlink elsewhere in the tree). Normalised path components.
+    private let protectedFolders: [[String]]
+
+    public init() { self.protectedFolders = [] }
+
+    /// A file handler that refuses to send the contents of files inside the CGI folders.
+    public init(protecting cgi: CGIOptions) { self.protectedFolders = cgi.directoryComponents }
 
     public func responder(for request: Request, environment: HandlerEnvironment) -> (any RequestResponder)? {
         switch request.method {
-        case .GET, .HEAD: FileResponder()
+        case .GET, .HEAD: FileResponder(protectedFolders: self.protectedFolders)
         default: nil
         }
     }
@@ -49,6 +56,11 @@ final class FileResponder: RequestResponder {
     private var writer: ResponseWriter?
     private var cancelled = false
     private var handle: NIOFileHandle?
+    private let protectedFolders: [[String]]
+
+    init(protectedFolders: [[String]] = []) {
+        self.protectedFolders = protectedFolders
+    }
 
     func start(writer: ResponseWriter) {
         self.writer = writer
@@ -67,8 +79,9 @@ final class FileResponder: RequestResponder {
         let rawPath = String(request.rawPath)
         let query = String(request.query)
         let wantsJSON = Self.wantsJSON(query: request.query, accept: request.head.headers.first(name: "accept"))
+        let protected = self.protectedFolders
         environment.threadPool.runIfActive(eventLoop: writer.eventLoop) {
-            Self.lookUp(resolved, rawPath: rawPath, query: query, wantsJSON: wantsJSON, environment: environment)
+            Self.lookUp(resolved, rawPath: rawPath, query: query, wantsJSON: wantsJSON, protecting: protected, environment: environment)
         }.assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success(let lookup): self.respond(with: lookup)
@@ -96,6 +109,7 @@ final class FileResponder: RequestResponder {
         rawPath: String,
         query: String,
         wantsJSON: Bool,
+        protecting protectedFolders: [[String]] = [],
         environment: HandlerEnvironment
     ) -> FileLookup {
         let root = environment.root.path
@@ -136,6 +150,9 @@ final class FileResponder: RequestResponder {
         }
         // python: a path ending in '/' names a directory; a file there does not exist.
         if resolved.hasTrailingSlash { return .error(HTTPError(.notFound, message: "File not found")) }
+        if !protectedFolders.isEmpty, FileSystemProbe.isInside(path, anyOf: protectedFolders, root: root) {
+            return .error(HTTPError(.forbidden, message: "CGI scripts are run, not served"))
+        }
         return Self.open(path, name: resolved.components.last ?? "")
     }
 

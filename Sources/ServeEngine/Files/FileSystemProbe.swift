@@ -40,6 +40,21 @@ enum FileSystemProbe {
         return resolved == root || resolved.hasPrefix(root + "/")
     }
 
+    /// Whether `path`, with every symlink resolved, lies inside one of `folders` (components under
+    /// `root`, itself resolved too, so a symlinked root or folder is compared by what it really is).
+    static func isInside(_ path: String, anyOf folders: [[String]], root: String) -> Bool {
+        guard let real = realpath(path, nil) else { return false }
+        defer { free(real) }
+        let resolved = String(cString: real)
+        for folder in folders {
+            let joined = (root == "/" ? "" : root) + "/" + folder.joined(separator: "/")
+            guard let realFolder = realpath(joined, nil) else { continue }
+            defer { free(realFolder) }
+            if resolved.hasPrefix(String(cString: realFolder) + "/") { return true }
+        }
+        return false
+    }
+
     /// Opens a regular file for reading and describes what was opened (`fstat` on the descriptor,
     /// so the attributes belong to the file actually served).
     static func openRegularFile(_ path: String) -> Result<(CInt, Status), Errno> {
