@@ -249,7 +249,12 @@ private let catScript = "printf 'Content-Type: application/octet-stream\\r\\n\\r
     @Test func clientThatDisconnectsGetsItsScriptKilled() async throws {
         let cgi = try await CGIFixture.start()
         defer { Task { await cgi.shutdown() } }
-        try cgi.script("cgi-bin/long.sh", "echo $$ > '\(cgi.marker("long"))'\nprintf 'Content-Type: text/plain\\n\\nfirst\\n'\nsleep 60\necho never\n")
+        // A streaming script (a tick every 50 ms for a minute): the next write after the client left
+        // fails, and the whole group goes.
+        try cgi.script(
+            "cgi-bin/long.sh",
+            "echo $$ > '\(cgi.marker("long"))'\nprintf 'Content-Type: text/plain\\n\\nfirst\\n'\ni=0\nwhile [ $i -lt 1200 ]; do sleep 0.05; echo tick; i=$((i+1)); done\n"
+        )
         var client: RawClient? = try cgi.server.client()
         try client!.send("GET /cgi-bin/long.sh HTTP/1.1\r\nHost: t\r\n\r\n")
         let head = try client!.readResponseHead()
@@ -257,9 +262,32 @@ private let catScript = "printf 'Content-Type: application/octet-stream\\r\\n\\r
         #expect(try client!.readChunk().map { String(decoding: $0, as: UTF8.self) } == "first\n")
         let pid = try #require(cgi.pid("long"))
         #expect(kill(pid, 0) == 0)
+        let recorder = EventRecorder(cgi.server)
         client = nil
         #expect(waitUntil { isReaped(pid) })
         #expect(waitUntil { ChildReaper.shared.count == 0 })
+        #expect(recorder.waitFor { events in events.contains { if case .requestFinished(let f) = $0 { f.outcome == .abortedByClient } else { false } } })
+    }
+
+    @Test func halfClosedClientStillGetsTheWholeResponse() async throws {
+        // `printf 'GET ...' | nc -N host port`: the client shuts its sending side after the request.
+        let cgi = try await CGIFixture.start()
+        defer { Task { await cgi.shutdown() } }
+        let go = cgi.marker("go")
+        try cgi.script(
+            "cgi-bin/later.sh",
+            "touch '\(cgi.marker("started"))'\nwhile [ ! -e '\(go)' ]; do sleep 0.02; done\nprintf 'Content-Type: text/plain\\n\\ndone later'\n"
+        )
+        let client = try cgi.server.client()
+        try client.send("GET /cgi-bin/later.sh HTTP/1.1\r\nHost: t\r\n\r\n")
+        client.shutdownWrite()
+        // The script is running with the client already half-closed; only then may it answer.
+        #expect(waitUntil { cgi.markerExists("started") })
+        FileManager.default.createFile(atPath: go, contents: nil)
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.bodyText == "done later")
+        #expect(try client.isClosedByPeer())
     }
 
     @Test func outputIsStreamedAsTheScriptWritesIt() async throws {

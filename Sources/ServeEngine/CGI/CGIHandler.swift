@@ -212,18 +212,6 @@ final class CGIResponder: RequestResponder {
         self.closePipes()
     }
 
-    /// Like nginx with an upstream: a client that closes its side while the script works is taken
-    /// as gone (a full close and a half-close look the same until a write fails, which for a quiet
-    /// script could be never), so the script is killed now rather than at its timeout.
-    func clientClosedInput() {
-        guard !self.answered, self.listing == nil, let writer = self.writer else { return }
-        self.answered = true
-        self.log(.info, "CGI \(self.scriptName.isEmpty ? "request" : self.scriptName): client closed the connection; script stopped")
-        self.stopScript()
-        self.closePipes()
-        writer.abandon()
-    }
-
     // MARK: Starting
 
     private var tooLarge: HTTPError {

@@ -279,11 +279,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
             // The client half-closed: finish the current response, then close.
-            if self.machine.wantsToClose() {
-                self.close(reason: .clientClosed)
-            } else {
-                self.responder?.clientClosedInput()
-            }
+            if self.machine.wantsToClose() { self.close(reason: .clientClosed) }
             return
         }
         context.fireUserInboundEventTriggered(event)

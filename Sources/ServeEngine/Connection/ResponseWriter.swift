@@ -217,15 +217,6 @@ public final class ResponseWriter {
         self.connection.abortConnection(reason: .error)
     }
 
-    /// Gives up on the response because the client is gone (it closed its side while a CGI script
-    /// was still working): counted as aborted, and the connection is closed.
-    public func abandon() {
-        guard !self.finished else { return }
-        self.state = .ended
-        self.finish(.abortedByClient)
-        self.connection.abortConnection(reason: .clientClosed)
-    }
-
     /// The connection went away before the response ended.
     func connectionLost() {
         guard !self.finished else { return }

@@ -65,15 +65,10 @@ public protocol RequestResponder: AnyObject {
     func receiveEnd()
     /// The connection closed before the response ended: stop work and release resources.
     func cancel()
-    /// The client closed its sending side while the response is in progress. A half-close is
-    /// allowed (the response still goes out); a responder whose work is costly may take it as the
-    /// client leaving, as nginx does for upstreams.
-    func clientClosedInput()
 }
 
 extension RequestResponder {
     public func receiveBody(_ buffer: ByteBuffer) {}
     public func receiveEnd() {}
     public func cancel() {}
-    public func clientClosedInput() {}
 }
