@@ -197,7 +197,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         )
         let writer = ResponseWriter(
             request: request,
-            environment: self.server.environment(),
+            environment: self.server.environment(for: self.context!.eventLoop),
             eventLoop: self.context!.eventLoop,
             connection: self,
             bus: self.server.bus,

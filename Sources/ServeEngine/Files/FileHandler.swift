@@ -31,8 +31,9 @@ public struct FileHandler: RequestHandler {
 
 /// What the thread pool found for a request path.
 enum FileLookup: Sendable {
-    /// An open regular file: descriptor, attributes, and the name for the content type.
-    case file(descriptor: CInt, attributes: FileAttributes, name: String)
+    /// An open regular file: descriptor, attributes, the name for the content type, and the path it
+    /// may be cached under (`nil` for an index file, which stands for its folder).
+    case file(descriptor: CInt, attributes: FileAttributes, name: String, cachePath: String?)
     /// A folder asked for without its trailing slash.
     case redirect(location: String)
     /// A rendered listing.
@@ -56,6 +57,8 @@ final class FileResponder: RequestResponder {
     private var writer: ResponseWriter?
     private var cancelled = false
     private var handle: NIOFileHandle?
+    /// The cached file being sent, released (not closed) when the response is done.
+    private var cached: (cache: OpenFileCache, entry: OpenFileCache.Entry)?
     private let protectedFolders: [[String]]
 
     init(protectedFolders: [[String]] = []) {
@@ -76,6 +79,16 @@ final class FileResponder: RequestResponder {
             return
         }
         let environment = writer.environment
+        if let cache = environment.fileCache, !resolved.hasTrailingSlash, !resolved.components.isEmpty {
+            let root = environment.root.path
+            let path = (root == "/" ? "" : root) + "/" + resolved.relativePath
+            if let entry = cache.acquire(path) {
+                // A file served moments ago and unchanged since: no thread-pool hop.
+                self.cached = (cache, entry)
+                self.sendFile(entry.handle, attributes: entry.attributes, baseHeaders: entry.headers, writer: writer)
+                return
+            }
+        }
         let rawPath = String(request.rawPath)
         let query = String(request.query)
         let wantsJSON = Self.wantsJSON(query: request.query, accept: request.head.headers.first(name: "accept"))
@@ -131,7 +144,7 @@ final class FileResponder: RequestResponder {
                 let candidate = (path == "/" ? "" : path) + "/" + index
                 guard case .success(let found) = FileSystemProbe.status(candidate), found.isRegular else { continue }
                 if !configuration.followSymlinks, !FileSystemProbe.isInside(candidate, root: root) { continue }
-                return Self.open(candidate, name: index)
+                return Self.open(candidate, name: index, cachePath: nil)
             }
             switch FileSystemProbe.list(path, includeHidden: configuration.showHidden) {
             case .failure(let error):
@@ -153,12 +166,12 @@ final class FileResponder: RequestResponder {
         if !protectedFolders.isEmpty, FileSystemProbe.isInside(path, anyOf: protectedFolders, root: root) {
             return .error(HTTPError(.forbidden, message: "CGI scripts are run, not served"))
         }
-        return Self.open(path, name: resolved.components.last ?? "")
+        return Self.open(path, name: resolved.components.last ?? "", cachePath: path)
     }
 
-    private static func open(_ path: String, name: String) -> FileLookup {
+    private static func open(_ path: String, name: String, cachePath: String?) -> FileLookup {
         switch FileSystemProbe.openRegularFile(path) {
-        case .success(let (fd, status)): .file(descriptor: fd, attributes: status.attributes, name: name)
+        case .success(let (fd, status)): .file(descriptor: fd, attributes: status.attributes, name: name, cachePath: cachePath)
         case .failure(let error): .error(error.httpError)
         }
     }
@@ -167,7 +180,7 @@ final class FileResponder: RequestResponder {
 
     private func respond(with lookup: FileLookup) {
         guard let writer = self.writer, !self.cancelled else {
-            if case .file(let fd, _, _) = lookup { close(fd) }
+            if case .file(let fd, _, _, _) = lookup { close(fd) }
             return
         }
         switch lookup {
@@ -186,26 +199,41 @@ final class FileResponder: RequestResponder {
                 headers: ["Content-Type": contentType, "Cache-Control": "no-cache"],
                 body: ByteBuffer(string: body)
             )
-        case .file(let fd, let attributes, let name):
+        case .file(let fd, let attributes, let name, let cachePath):
+            let baseHeaders = Self.baseHeaders(attributes: attributes, name: name)
+            if let cachePath, let cache = writer.environment.fileCache,
+                let entry = cache.insert(path: cachePath, descriptor: fd, attributes: attributes, headers: baseHeaders)
+            {
+                self.cached = (cache, entry)
+                self.sendFile(entry.handle, attributes: attributes, baseHeaders: baseHeaders, writer: writer)
+                return
+            }
             let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)
             self.handle = handle
-            self.sendFile(handle, attributes: attributes, name: name, writer: writer)
+            self.sendFile(handle, attributes: attributes, baseHeaders: baseHeaders, writer: writer)
         }
     }
 
-    private func sendFile(_ handle: NIOFileHandle, attributes: FileAttributes, name: String, writer: ResponseWriter) {
-        var headers: HTTPHeaders = [
+    /// The headers every 200, 206 and 304 for this file carries.
+    static func baseHeaders(attributes: FileAttributes, name: String) -> HTTPHeaders {
+        [
             "ETag": attributes.etag,
             "Last-Modified": attributes.lastModified,
             "Cache-Control": "no-cache",
             "Accept-Ranges": "bytes",
+            "Content-Type": MIMETypes.contentType(forFileName: name[...]),
         ]
+    }
+
+    private func sendFile(_ handle: NIOFileHandle, attributes: FileAttributes, baseHeaders: HTTPHeaders, writer: ResponseWriter) {
+        var headers = baseHeaders
         let plan = FilePlanner.plan(headers: writer.request.head.headers, attributes: attributes)
         let first: Int64
         let last: Int64
         let status: HTTPResponseStatus
         switch plan {
         case .notModified:
+            headers.remove(name: "Content-Type")
             writer.respond(status: .notModified, headers: headers, body: nil as IOData?)
             self.closeFile()
             return
@@ -222,7 +250,6 @@ final class FileResponder: RequestResponder {
             headers.add(name: "Content-Range", value: "bytes \(from)-\(to)/\(attributes.size)")
         }
         let length = last - first + 1
-        headers.add(name: "Content-Type", value: MIMETypes.contentType(forFileName: name[...]))
         headers.add(name: "Content-Length", value: String(length))
         if writer.isHeadRequest || length <= 0 {
             writer.respond(status: status, headers: headers, body: nil as IOData?)
@@ -286,6 +313,10 @@ final class FileResponder: RequestResponder {
     }
 
     private func closeFile() {
+        if let (cache, entry) = self.cached {
+            self.cached = nil
+            cache.release(entry)
+        }
         guard let handle = self.handle else { return }
         self.handle = nil
         try? handle.close()

@@ -181,6 +181,8 @@ public final class HTTPServer: Sendable {
             for connection in leftovers { connection.close(promise: nil) }
             try? await self.context.registry.whenEmpty(on: loop).get()
         }
+        // A stopped server keeps no file open.
+        for cleared in self.context.clearFileCaches() { try? await cleared.get() }
         self.listener.withLockedValue { $0.state = .stopped }
         self.bus.publish(.serverStateChanged(.stopped, listening: [], time: .now()))
     }

@@ -42,6 +42,8 @@ public struct HandlerEnvironment: Sendable {
     public let threadPool: NIOThreadPool
     public let fileIO: NonBlockingFileIO
     public let bus: EventBus
+    /// The open-file cache of the request's event loop (`nil` on a loop the server does not own).
+    let fileCache: OpenFileCache?
 }
 
 /// The seed's `do_<METHOD>` dispatch: each handler claims the requests it serves.

@@ -16,6 +16,7 @@ final class ServerContext: Sendable {
     let stopping = ManagedAtomic<Bool>(false)
     private let nextConnectionID = ManagedAtomic<UInt64>(0)
     private let dateCaches: [ObjectIdentifier: DateHeaderCache]
+    private let fileCaches: [ObjectIdentifier: OpenFileCache]
 
     init(
         configuration: ServerConfiguration,
@@ -32,8 +33,13 @@ final class ServerContext: Sendable {
         self.threadPool = threadPool
         self.fileIO = NonBlockingFileIO(threadPool: threadPool)
         var caches: [ObjectIdentifier: DateHeaderCache] = [:]
-        for loop in eventLoops { caches[ObjectIdentifier(loop)] = DateHeaderCache() }
+        var files: [ObjectIdentifier: OpenFileCache] = [:]
+        for loop in eventLoops {
+            caches[ObjectIdentifier(loop)] = DateHeaderCache()
+            files[ObjectIdentifier(loop)] = OpenFileCache(eventLoop: loop)
+        }
         self.dateCaches = caches
+        self.fileCaches = files
     }
 
     func makeConnectionID() -> ConnectionID {
@@ -46,14 +52,20 @@ final class ServerContext: Sendable {
     }
 
     /// What a handler gets for one request: the root as it is now.
-    func environment() -> HandlerEnvironment {
+    func environment(for loop: EventLoop) -> HandlerEnvironment {
         HandlerEnvironment(
             root: self.root.snapshot,
             configuration: self.configuration,
             threadPool: self.threadPool,
             fileIO: self.fileIO,
-            bus: self.bus
+            bus: self.bus,
+            fileCache: self.fileCaches[ObjectIdentifier(loop)]
         )
+    }
+
+    /// Closes every cached file, each on its own loop (a stop, or descriptors running out).
+    func clearFileCaches() -> [EventLoopFuture<Void>] {
+        self.fileCaches.values.map { cache in cache.eventLoop.submit { cache.removeAll() } }
     }
 }
 

@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// nginx's `open_file_cache` for small files, without its staleness: per event loop, a recently served
+/// file stays open with its headers ready, and every hit is revalidated by one `stat` of its path on
+/// the loop (device, inode, size, modification and change time), so an edited, replaced, renamed or
+/// re-permissioned file is never served from the cache. A hit costs no thread-pool hop, no
+/// `realpath`, no `open`; a miss takes the normal path and fills the cache.
+///
+/// Entries are shared by the responses using them: an entry evicted while a response still sends
+/// from it is closed when the last one releases it. Unused entries close after `idleNanoseconds`, so
+/// an idle server holds no descriptors.
+///
+/// `@unchecked Sendable`: each instance belongs to one event loop and is used only on it.
+final class OpenFileCache: @unchecked Sendable {
+    final class Entry {
+        let path: String
+        let handle: NIOFileHandle
+        let attributes: FileAttributes
+        let identity: Identity
+        /// The headers of a full 200 response (validators, type, length), built once.
+        let headers: HTTPHeaders
+        fileprivate var users = 0
+        fileprivate var evicted = false
+        fileprivate var lastUsed: Int64
+
+        fileprivate init(path: String, handle: NIOFileHandle, attributes: FileAttributes, identity: Identity, headers: HTTPHeaders, now: Int64) {
+            self.path = path
+            self.handle = handle
+            self.attributes = attributes
+            self.identity = identity
+            self.headers = headers
+            self.lastUsed = now
+        }
+    }
+
+    /// What `stat` says about a file, compared on every hit.
+    struct Identity: Equatable, Sendable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var modification: Int64
+        var change: Int64
+
+        init(_ info: stat) {
+            self.device = UInt64(info.st_dev)
+            self.inode = UInt64(info.st_ino)
+            self.size = Int64(info.st_size)
+            self.modification = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+            self.change = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        }
+    }
+
+    /// Files larger than this are not kept (their per-request cost is in the copying, not the open).
+    static let maxFileSize: Int64 = 1 << 20
+    static let capacity = 128
+    static let idleNanoseconds: Int64 = 5_000_000_000
+
+    let eventLoop: EventLoop
+    private let now: () -> Int64
+    private var entries: [String: Entry] = [:]
+    private var sweep: Scheduled<Void>?
+
+    /// - Parameter now: monotonic nanoseconds (tests pass a fake clock).
+    init(eventLoop: EventLoop, now: @escaping () -> Int64 = WallClock.monotonicNanoseconds) {
+        self.eventLoop = eventLoop
+        self.now = now
+    }
+
+    var count: Int { self.entries.count }
+
+    /// The open entry for `path` when it is still the same file; the caller must `release` it.
+    func acquire(_ path: String) -> Entry? {
+        self.eventLoop.assertInEventLoop()
+        guard let entry = self.entries[path] else { return nil }
+        var info = stat()
+        guard stat(path, &info) == 0, Identity(info) == entry.identity, info.st_mode & S_IFMT == S_IFREG else {
+            self.evict(entry)
+            return nil
+        }
+        entry.users += 1
+        entry.lastUsed = self.now()
+        return entry
+    }
+
+    /// Keeps a file just opened on the thread pool, taking ownership of `descriptor`, and returns the
+    /// entry acquired once. `nil` (descriptor untouched) when it is not worth caching.
+    func insert(path: String, descriptor: CInt, attributes: FileAttributes, headers: HTTPHeaders) -> Entry? {
+        self.eventLoop.assertInEventLoop()
+        guard attributes.size <= Self.maxFileSize else { return nil }
+        var info = stat()
+        // The identity comes from the descriptor: the file actually opened, not whatever the path is now.
+        guard fstat(descriptor, &info) == 0 else { return nil }
+        if let old = self.entries[path] { self.evict(old) }
+        if self.entries.count >= Self.capacity { self.evictLeastRecentlyUsed() }
+        let now = self.now()
+        let entry = Entry(
+            path: path,
+            handle: NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor),
+            attributes: attributes,
+            identity: Identity(info),
+            headers: headers,
+            now: now
+        )
+        entry.users = 1
+        self.entries[path] = entry
+        self.scheduleSweep()
+        return entry
+    }
+
+    /// A response no longer needs `entry`.
+    func release(_ entry: Entry) {
+        self.eventLoop.assertInEventLoop()
+        entry.users -= 1
+        entry.lastUsed = self.now()
+        if entry.evicted, entry.users == 0 { try? entry.handle.close() }
+    }
+
+    /// Closes every entry not in use (server stop, descriptor shortage).
+    func removeAll() {
+        self.eventLoop.assertInEventLoop()
+        for entry in Array(self.entries.values) { self.evict(entry) }
+        self.sweep?.cancel()
+        self.sweep = nil
+    }
+
+    private func evict(_ entry: Entry) {
+        guard !entry.evicted else { return }
+        entry.evicted = true
+        if self.entries[entry.path] === entry { self.entries[entry.path] = nil }
+        if entry.users == 0 { try? entry.handle.close() }
+    }
+
+    private func evictLeastRecentlyUsed() {
+        guard let oldest = self.entries.values.min(by: { $0.lastUsed < $1.lastUsed }) else { return }
+        self.evict(oldest)
+    }
+
+    private func scheduleSweep() {
+        guard self.sweep == nil else { return }
+        self.sweep = self.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Self.idleNanoseconds)) { [self] in
+            self.sweep = nil
+            let cutoff = self.now() - Self.idleNanoseconds
+            for entry in Array(self.entries.values) where entry.users == 0 && entry.lastUsed <= cutoff {
+                self.evict(entry)
+            }
+            if !self.entries.isEmpty { self.scheduleSweep() }
+        }
+    }
+}
