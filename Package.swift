@@ -60,7 +60,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServeDashboardTests",
-            dependencies: ["ServeDashboard", "ServeEngine"],
+            dependencies: ["ServeDashboard", "ServeEngine", .product(name: "DequeModule", package: "swift-collections")],
             exclude: ["Golden"]
         ),
         // Runs the built binary as a subprocess; `swift test` builds every target first.

@@ -1,3 +1,4 @@
+import DequeModule
 import ServeDashboard
 
 @testable import ServeEngine
@@ -119,7 +120,7 @@ struct EventScript {
     }
 
     static func batch(_ events: [ServerEvent], dropped: Int = 0, totals: ServerTotals? = nil) -> EventBus.Batch {
-        EventBus.Batch(events: events, droppedTotal: dropped, publishedTotal: events.count, totals: totals ?? Self.totals(for: events))
+        EventBus.Batch(events: Deque(events), droppedTotal: dropped, publishedTotal: events.count, totals: totals ?? Self.totals(for: events))
     }
 }
 

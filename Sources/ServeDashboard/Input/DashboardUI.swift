@@ -87,6 +87,8 @@ public struct DashboardUI: Equatable, Sendable {
     /// The requests the list shows, oldest first, after pause, filter and search.
     public func visibleRequests(_ model: DashboardModel) -> [RequestRecord] {
         let source = self.frozen ?? model.requests.all
+        // The common case shares the log's storage instead of copying thousands of records a frame.
+        if self.filter == .all, self.search.isEmpty { return source }
         let needle = self.search.lowercased()
         return source.filter { record in
             self.filter.admits(record) && (needle.isEmpty || record.target.lowercased().contains(needle))

@@ -9,8 +9,8 @@ import NIOConcurrencyHelpers
 public final class EventBus: Sendable {
     /// What one `drain()` hands the consumer.
     public struct Batch: Sendable {
-        /// Events in publication order.
-        public var events: [ServerEvent]
+        /// Events in publication order. (The bus's own buffer, handed over without copying an event.)
+        public var events: Deque<ServerEvent>
         /// Events dropped since the server started (never reset).
         public var droppedTotal: Int
         /// Events published since the server started.
@@ -60,8 +60,10 @@ public final class EventBus: Sendable {
     /// Takes every queued event. Call from one consumer only.
     public func drain() -> Batch {
         self.state.withLockedValue { state in
-            let events = Array(state.buffer)
-            state.buffer.removeAll(keepingCapacity: true)
+            // Swap buffers: the publishers' lock is held for a pointer swap, not a copy of every event,
+            // and no event is retained twice.
+            var events = Deque<ServerEvent>(minimumCapacity: min(state.buffer.count, 1024))
+            swap(&events, &state.buffer)
             return Batch(
                 events: events,
                 droppedTotal: state.dropped,
