@@ -188,11 +188,82 @@ import Testing
         // The script's exit after the stop reaches no event loop that is gone.
         #expect(!stderr.contains("EventLoop"), "stderr: \(stderr)")
     }
+
+    @Test func runningOutOfDescriptorsNeitherSpinsNorFloodsTheLogAndRecovers() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-fd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("ok".utf8).write(to: directory.appendingPathComponent("ok.txt"))
+        let log = directory.appendingPathComponent("stderr.txt").path
+        let blocker = try ListeningSocket()
+        let port = blocker.port
+        blocker.release()
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -n 64 && exec '\(Self.binary.path)' \(port) --bind 127.0.0.1 -d '\(directory.path)' --no-tui 2> '\(log)'"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var up = false
+        let deadline = Date().addingTimeInterval(15)
+        while !up, Date() < deadline {
+            up = (try? HTTPGet.fetch(port: port, target: "/ok.txt"))?.hasSuffix("ok") == true
+            if !up { usleep(50_000) }
+        }
+        #expect(up)
+
+        // More connections than descriptors: the kernel queues them, the server cannot accept them all.
+        var held: [Int32] = []
+        for _ in 0..<150 { if let fd = HTTPGet.connect(port: port) { held.append(fd) } }
+        let logged = Date().addingTimeInterval(15)
+        var text = ""
+        while !text.contains("too many open files"), Date() < logged {
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            usleep(20_000)
+        }
+        #expect(text.contains("cannot accept new connections: too many open files (limit 64)"))
+        // Over one second with the limit hit, the process barely uses the CPU.
+        let before = cpuSeconds(process.processIdentifier)
+        usleep(1_000_000)
+        let used = cpuSeconds(process.processIdentifier) - before
+        #expect(used < 0.3, "used \(used) s of CPU in 1 s while out of descriptors")
+        for fd in held { close(fd) }
+        // It serves again once connections close.
+        var served = false
+        let again = Date().addingTimeInterval(15)
+        while !served, Date() < again {
+            served = (try? HTTPGet.fetch(port: port, target: "/ok.txt"))?.hasSuffix("ok") == true
+            if !served { usleep(50_000) }
+        }
+        #expect(served)
+        // Recovery is announced once it has lasted a second.
+        let recovered = Date().addingTimeInterval(15)
+        while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("accepting connections again"), Date() < recovered {
+            usleep(50_000)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let final = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(final.components(separatedBy: "cannot accept new connections").count - 1 == 1, "stderr: \(final)")
+        #expect(final.contains("accepting connections again"))
+    }
+}
+
+/// User plus system CPU seconds a process has used (`/proc/PID/stat`).
+func cpuSeconds(_ pid: Int32) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return 0 }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    // After the command: state is field 3, utime 14 and stime 15 (1-based over the whole line).
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
 /// A socket bound to a free port on 127.0.0.1, to make "address in use" happen.
 final class ListeningSocket {
-    let fd: Int32
+    private(set) var fd: Int32
     let port: Int
 
     init() throws {
@@ -212,24 +283,39 @@ final class ListeningSocket {
         self.port = Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    deinit { close(self.fd) }
+    /// Closes the socket now, leaving its port free (for a test that needs a free port number).
+    func release() {
+        if self.fd >= 0 { close(self.fd) }
+        self.fd = -1
+    }
+
+    deinit { self.release() }
 }
 
 /// One raw HTTP/1.1 GET with `Connection: close`, returning the whole response as text.
 enum HTTPGet {
-    static func fetch(port: Int, target: String) throws -> String {
+    /// A connected socket to 127.0.0.1:`port`, or `nil`.
+    static func connect(port: Int) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var tv = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
         let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw CocoaError(.fileReadUnknown) }
+        guard connected == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    static func fetch(port: Int, target: String) throws -> String {
+        guard let fd = Self.connect(port: port) else { throw CocoaError(.fileReadUnknown) }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let request = Array("GET \(target) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var response: [UInt8] = []
