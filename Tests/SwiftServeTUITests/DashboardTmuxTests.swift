@@ -58,10 +58,39 @@ struct DashboardTmuxTests {
         tmux.press("q")
         let after = try tmux.waitFor { $0.contains("Served ") && $0.contains("request(s)") }
         #expect(after.contains("Served 6 request(s)"), "\(after)")
-        tmux.type("stty -g > '\(stty).after'; cmp -s '\(stty).before' '\(stty).after' && echo STTY-SAME || echo STTY-DIFFERENT")
+        tmux.type("stty -g > '\(stty).after'; cmp -s '\(stty).before' '\(stty).after' && echo STTY-\"SAME\" || echo STTY-\"DIFFERENT\"")
         tmux.press("Enter")
-        let final = try tmux.waitFor { $0.contains("STTY-SAME") || $0.contains("STTY-DIFFERENT") }
-        #expect(final.contains("STTY-SAME"))
+        let final = try tmux.waitFor { Tmux.hasLine($0, "STTY-SAME") || Tmux.hasLine($0, "STTY-DIFFERENT") }
+        #expect(Tmux.hasLine(final, "STTY-SAME"))
+    }
+
+    /// Whatever ends the dashboard, the shell gets its terminal back as it was: Ctrl-C, SIGTERM and
+    /// SIGHUP stop gracefully; SIGSEGV and SIGABRT (a crash) restore it best-effort before dying.
+    @Test(arguments: ["C-c", "TERM", "HUP", "SEGV", "ABRT"])
+    func terminalComesBackHowever(theEnd: String) throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-end-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let stty = base.appendingPathComponent("stty").path
+        let tmux = try Tmux(width: 100, height: 30)
+        defer { tmux.kill() }
+        tmux.type(
+            "stty -g > '\(stty).before'; '\(CLITests.binary.path)' 0 -b 127.0.0.1 -d /tmp; "
+                + "stty -g > '\(stty).after'; cmp -s '\(stty).before' '\(stty).after' && echo STTY-\"SAME\" || echo STTY-\"DIFFERENT\""
+        )
+        tmux.press("Enter")
+        _ = try tmux.waitFor { $0.contains("RUNNING") }
+        if theEnd == "C-c" {
+            tmux.press("C-c")
+        } else {
+            let pid = try #require(tmux.foregroundChild())
+            let signal: Int32 = ["TERM": SIGTERM, "HUP": SIGHUP, "SEGV": SIGSEGV, "ABRT": SIGABRT][theEnd]!
+            Glibc.kill(pid, signal)
+        }
+        let final = try tmux.waitFor { Tmux.hasLine($0, "STTY-SAME") || Tmux.hasLine($0, "STTY-DIFFERENT") }
+        #expect(Tmux.hasLine(final, "STTY-SAME"), "\(final)")
+        // The screen is the shell's again, not the dashboard's alternate screen.
+        #expect(!final.contains("RUNNING"))
     }
 
     @Test func tinyTerminalShowsANoticeAndKeepsServing() throws {
@@ -106,7 +135,7 @@ final class Tmux {
     func run(_ arguments: [String]) throws -> String {
         var pipe: [Int32] = [0, 0]
         guard Glibc.pipe(&pipe) == 0 else { throw CocoaError(.fileReadUnknown) }
-        let capturesOutput = arguments.first == "capture-pane"
+        let capturesOutput = arguments.first == "capture-pane" || arguments.first == "display-message"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -181,4 +210,18 @@ final class Tmux {
     }
 
     func kill() { _ = try? self.run(["kill-server"]) }
+
+    /// Whether `screen` has a line that is exactly `text` (a command's output, not the command typed).
+    static func hasLine(_ screen: String, _ text: String) -> Bool {
+        screen.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == text }
+    }
+
+    /// The process the pane's shell is running in the foreground (its first child).
+    func foregroundChild() -> pid_t? {
+        guard let shell = pid_t((try? self.run(["display-message", "-p", "-t", "main", "#{pane_pid}"]))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+        else { return nil }
+        let children = (try? String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)) ?? ""
+        return children.split(separator: " ").first.flatMap { pid_t($0) }
+    }
 }
