@@ -28,12 +28,12 @@ func openFiles(under folder: String) -> Int {
         var now: Int64 = 1_000_000_000
     }
 
-    private func open(_ path: String) throws -> (CInt, FileAttributes) {
+    private func open(_ path: String) throws -> (CInt, FileSystemProbe.Status) {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         try #require(fd >= 0)
         var info = stat()
         fstat(fd, &info)
-        return (fd, FileSystemProbe.status(from: info).attributes)
+        return (fd, FileSystemProbe.status(from: info))
     }
 
     @Test func hitsOnlyWhileTheFileIsTheSame() throws {
@@ -41,8 +41,8 @@ func openFiles(under folder: String) -> Int {
         let path = try tree.write("a.txt", "first")
         let loop = EmbeddedEventLoop()
         let cache = OpenFileCache(eventLoop: loop)
-        let (fd, attributes) = try self.open(path)
-        let entry = try #require(cache.insert(path: path, descriptor: fd, attributes: attributes, headers: [:]))
+        let (fd, status) = try self.open(path)
+        let entry = try #require(cache.insert(path: path, descriptor: fd, status: status, headers: [:]))
         cache.release(entry)
         let hit = try #require(cache.acquire(path))
         #expect(hit === entry)
@@ -50,21 +50,21 @@ func openFiles(under folder: String) -> Int {
 
         // Same size, written again, modification time put back: the change time still moves.
         try tree.write("a.txt", "FIRST")
-        try tree.setModified("a.txt", Int(attributes.modificationSeconds))
+        try tree.setModified("a.txt", Int(status.attributes.modificationSeconds))
         #expect(cache.acquire(path) == nil)
         #expect(cache.count == 0)
 
         // Replaced by a rename (a new inode), as editors save.
-        let (fd2, attributes2) = try self.open(path)
-        let second = try #require(cache.insert(path: path, descriptor: fd2, attributes: attributes2, headers: [:]))
+        let (fd2, status2) = try self.open(path)
+        let second = try #require(cache.insert(path: path, descriptor: fd2, status: status2, headers: [:]))
         cache.release(second)
         try tree.write("b.txt", "FIRST")
         #expect(rename(tree.root + "/b.txt", path) == 0)
         #expect(cache.acquire(path) == nil)
 
         // Deleted.
-        let (fd3, attributes3) = try self.open(path)
-        cache.release(try #require(cache.insert(path: path, descriptor: fd3, attributes: attributes3, headers: [:])))
+        let (fd3, status3) = try self.open(path)
+        cache.release(try #require(cache.insert(path: path, descriptor: fd3, status: status3, headers: [:])))
         unlink(path)
         #expect(cache.acquire(path) == nil)
         try loop.syncShutdownGracefully()
@@ -76,8 +76,8 @@ func openFiles(under folder: String) -> Int {
         let loop = EmbeddedEventLoop()
         let clock = FakeClock()
         let cache = OpenFileCache(eventLoop: loop, now: { clock.now })
-        let (fd, attributes) = try self.open(path)
-        let entry = try #require(cache.insert(path: path, descriptor: fd, attributes: attributes, headers: [:]))
+        let (fd, status) = try self.open(path)
+        let entry = try #require(cache.insert(path: path, descriptor: fd, status: status, headers: [:]))
         // In use while the cache is cleared: still open for the response sending from it.
         cache.removeAll()
         #expect(fcntl(fd, F_GETFD) != -1)
@@ -86,8 +86,8 @@ func openFiles(under folder: String) -> Int {
         #expect(openFiles(under: tree.base) == 0)
 
         // Idle entries close after the idle time, on the sweep.
-        let (fd2, attributes2) = try self.open(path)
-        cache.release(try #require(cache.insert(path: path, descriptor: fd2, attributes: attributes2, headers: [:])))
+        let (fd2, status2) = try self.open(path)
+        cache.release(try #require(cache.insert(path: path, descriptor: fd2, status: status2, headers: [:])))
         clock.now += OpenFileCache.idleNanoseconds / 2
         loop.advanceTime(by: .nanoseconds(OpenFileCache.idleNanoseconds))
         #expect(cache.count == 1)
@@ -103,13 +103,13 @@ func openFiles(under folder: String) -> Int {
         let loop = EmbeddedEventLoop()
         let cache = OpenFileCache(eventLoop: loop)
         let big = try tree.write("big.bin", TempTree.bytes(Int(OpenFileCache.maxFileSize) + 1))
-        let (fd, attributes) = try self.open(big)
-        #expect(cache.insert(path: big, descriptor: fd, attributes: attributes, headers: [:]) == nil)
+        let (fd, status) = try self.open(big)
+        #expect(cache.insert(path: big, descriptor: fd, status: status, headers: [:]) == nil)
         close(fd)
         for index in 0..<(OpenFileCache.capacity + 10) {
             let path = try tree.write("f\(index).txt", "\(index)")
-            let (fd, attributes) = try self.open(path)
-            cache.release(try #require(cache.insert(path: path, descriptor: fd, attributes: attributes, headers: [:])))
+            let (fd, status) = try self.open(path)
+            cache.release(try #require(cache.insert(path: path, descriptor: fd, status: status, headers: [:])))
         }
         #expect(cache.count == OpenFileCache.capacity)
         cache.removeAll()

@@ -167,20 +167,14 @@ import Testing
         // A script still running when the server is told to stop is killed and reaped.
         let thread = Thread { _ = try? HTTPGet.fetch(port: port, target: "/cgi-bin/hang.sh") }
         thread.start()
-        var pid: pid_t?
-        let started = Date().addingTimeInterval(15)
-        while pid == nil, Date() < started {
-            pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if pid == nil { usleep(20_000) }
-        }
-        let scriptPID = try #require(pid)
+        let pid = { (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }
+        _ = eventually { pid() != nil }
+        let scriptPID = try #require(pid())
         #expect(kill(scriptPID, 0) == 0)
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        let gone = Date().addingTimeInterval(10)
-        while kill(scriptPID, 0) == 0, Date() < gone { usleep(20_000) }
-        #expect(kill(scriptPID, 0) != 0)
+        #expect(eventually { kill(scriptPID, 0) != 0 })
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(stderr.contains("\"GET /cgi-bin/hello.sh HTTP/1.1\" 418 11"))
         #expect(stderr.contains("/cgi-bin/hello.sh: warn \\x1b[31m"), "stderr: \(stderr)")
@@ -205,24 +199,15 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { process.terminate() } }
-        var up = false
-        let deadline = Date().addingTimeInterval(15)
-        while !up, Date() < deadline {
-            up = (try? HTTPGet.fetch(port: port, target: "/ok.txt"))?.hasSuffix("ok") == true
-            if !up { usleep(50_000) }
-        }
-        #expect(up)
+        let serves = { (try? HTTPGet.fetch(port: port, target: "/ok.txt"))?.hasSuffix("ok") == true }
+        let stderr = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        #expect(eventually(serves))
 
         // More connections than descriptors: the kernel queues them, the server cannot accept them all.
         var held: [Int32] = []
         for _ in 0..<150 { if let fd = HTTPGet.connect(port: port) { held.append(fd) } }
-        let logged = Date().addingTimeInterval(15)
-        var text = ""
-        while !text.contains("too many open files"), Date() < logged {
-            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            usleep(20_000)
-        }
-        #expect(text.contains("cannot accept new connections: too many open files (limit 64)"))
+        _ = eventually { stderr().contains("too many open files") }
+        #expect(stderr().contains("cannot accept new connections: too many open files (limit 64)"))
         // Over one second with the limit hit, the process barely uses the CPU.
         let before = cpuSeconds(process.processIdentifier)
         usleep(1_000_000)
@@ -230,24 +215,25 @@ import Testing
         #expect(used < 0.3, "used \(used) s of CPU in 1 s while out of descriptors")
         for fd in held { close(fd) }
         // It serves again once connections close.
-        var served = false
-        let again = Date().addingTimeInterval(15)
-        while !served, Date() < again {
-            served = (try? HTTPGet.fetch(port: port, target: "/ok.txt"))?.hasSuffix("ok") == true
-            if !served { usleep(50_000) }
-        }
-        #expect(served)
+        #expect(eventually(serves))
         // Recovery is announced once it has lasted a second.
-        let recovered = Date().addingTimeInterval(15)
-        while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("accepting connections again"), Date() < recovered {
-            usleep(50_000)
-        }
+        _ = eventually { stderr().contains("accepting connections again") }
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
-        let final = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let final = stderr()
         #expect(final.components(separatedBy: "cannot accept new connections").count - 1 == 1, "stderr: \(final)")
         #expect(final.contains("accepting connections again"))
     }
+}
+
+/// Polls `condition` every 20 ms until it holds or `seconds` pass; returns whether it held.
+func eventually(seconds: Double = 15, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
 }
 
 /// User plus system CPU seconds a process has used (`/proc/PID/stat`).

@@ -51,10 +51,8 @@ extension CGIScript {
     /// Walks `resolved` from the CGI folder down: the first regular file is the script and what follows
     /// is extra path. Blocking (stat, realpath, access): run on the thread pool.
     static func locate(_ resolved: SafePath.Resolved, prefixCount: Int, root: String) -> CGILookup {
-        var path = root == "/" ? "" : root
-        for (index, component) in resolved.components.enumerated() {
-            path += "/" + component
-            guard index >= prefixCount - 1 else { continue }
+        for index in (prefixCount - 1)..<resolved.components.count {
+            let path = SafePath.join(root, Array(resolved.components[...index]))
             let status: FileSystemProbe.Status
             switch FileSystemProbe.status(path) {
             case .success(let found): status = found
@@ -108,12 +106,12 @@ final class CGIResponder: RequestResponder {
     /// The script's process group (its pid: it leads the group). Kept after it exits, so a
     /// timeout still reaches what it left running.
     private var processGroup: pid_t?
-    private var exit: ChildExit?
+    /// Shared with the reaper, which records the exit there before the loop hears of it.
     private var watch: ChildWatch?
+    private var exit: ChildExit? { self.watch?.exit }
     private var stdout: Channel?
     private var stderr: Channel?
     private var timer: Scheduled<Void>?
-    private var timedOut = false
 
     // Its output.
     private var isNPH = false
@@ -534,7 +532,6 @@ final class CGIResponder: RequestResponder {
     // MARK: Ending
 
     func childExited(_ exit: ChildExit) {
-        self.exit = exit
         if self.waitingForExit, !self.answered, let writer = self.writer {
             self.waitingForExit = false
             self.finishWithoutBody(exit: exit, writer: writer)
@@ -552,8 +549,7 @@ final class CGIResponder: RequestResponder {
 
     private func timerFired() {
         self.timer = nil
-        guard self.watch?.exit == nil || !self.stdoutEnded else { return }
-        self.timedOut = true
+        guard self.exit == nil || !self.stdoutEnded else { return }
         self.stopScript()
         self.log(.warning, "CGI \(self.scriptName) killed: no output for \(Self.seconds(self.options.timeoutSeconds)) (--cgi-timeout)")
         guard !self.answered, let writer = self.writer else { return }

@@ -31,25 +31,19 @@ enum ChildSpawner {
         environment: [String],
         workingDirectory: String
     ) -> Result<SpawnedChild, Errno> {
-        var stdinPipe: [CInt] = [-1, -1]
-        var stdoutPipe: [CInt] = [-1, -1]
-        var stderrPipe: [CInt] = [-1, -1]
-        var opened: [CInt] = []
-        func closeAll() { for fd in opened { close(fd) } }
-        for index in 0..<3 {
+        // stdin, stdout, stderr: [read end, write end] each.
+        var pipes: [[CInt]] = []
+        func closeAll() { for fd in pipes.joined() { close(fd) } }
+        for _ in 0..<3 {
             var fds: [CInt] = [-1, -1]
             guard csp_pipe_cloexec(&fds) == 0 else {
                 let code = errno
                 closeAll()
                 return .failure(Errno(code))
             }
-            opened += fds
-            switch index {
-            case 0: stdinPipe = fds
-            case 1: stdoutPipe = fds
-            default: stderrPipe = fds
-            }
+            pipes.append(fds)
         }
+        let (stdinPipe, stdoutPipe, stderrPipe) = (pipes[0], pipes[1], pipes[2])
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

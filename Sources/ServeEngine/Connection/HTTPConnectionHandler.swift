@@ -22,6 +22,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var machine: ConnectionStateMachine
     private var context: ChannelHandlerContext?
     private var dateCache: DateHeaderCache?
+    private var fileCache: OpenFileCache?
     private let id: ConnectionID
     private(set) var peerDescription = "-"
     private var peer: SocketAddress?
@@ -51,6 +52,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.dateCache = self.server.dateCache(for: context.eventLoop)
+        self.fileCache = self.server.fileCache(for: context.eventLoop)
         if context.channel.isActive { self.becameActive(context: context) }
     }
 
@@ -197,7 +199,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         )
         let writer = ResponseWriter(
             request: request,
-            environment: self.server.environment(for: self.context!.eventLoop),
+            environment: self.server.environment(fileCache: self.fileCache),
             eventLoop: self.context!.eventLoop,
             connection: self,
             bus: self.server.bus,

@@ -31,9 +31,9 @@ public struct FileHandler: RequestHandler {
 
 /// What the thread pool found for a request path.
 enum FileLookup: Sendable {
-    /// An open regular file: descriptor, attributes, the name for the content type, and the path it
-    /// may be cached under (`nil` for an index file, which stands for its folder).
-    case file(descriptor: CInt, attributes: FileAttributes, name: String, cachePath: String?)
+    /// An open regular file: descriptor, what `fstat` said of it, the name for the content type, and
+    /// the path it may be cached under (`nil` for an index file, which stands for its folder).
+    case file(descriptor: CInt, status: FileSystemProbe.Status, name: String, cachePath: String?)
     /// A folder asked for without its trailing slash.
     case redirect(location: String)
     /// A rendered listing.
@@ -80,9 +80,7 @@ final class FileResponder: RequestResponder {
         }
         let environment = writer.environment
         if let cache = environment.fileCache, !resolved.hasTrailingSlash, !resolved.components.isEmpty {
-            let root = environment.root.path
-            let path = (root == "/" ? "" : root) + "/" + resolved.relativePath
-            if let entry = cache.acquire(path) {
+            if let entry = cache.acquire(resolved.path(under: environment.root.path)) {
                 // A file served moments ago and unchanged since: no thread-pool hop.
                 self.cached = (cache, entry)
                 self.sendFile(entry.handle, attributes: entry.attributes, baseHeaders: entry.headers, writer: writer)
@@ -127,7 +125,7 @@ final class FileResponder: RequestResponder {
     ) -> FileLookup {
         let root = environment.root.path
         let configuration = environment.configuration
-        let path = resolved.components.isEmpty ? root : (root == "/" ? "" : root) + "/" + resolved.relativePath
+        let path = resolved.path(under: root)
         let status: FileSystemProbe.Status
         switch FileSystemProbe.status(path) {
         case .success(let found): status = found
@@ -171,7 +169,7 @@ final class FileResponder: RequestResponder {
 
     private static func open(_ path: String, name: String, cachePath: String?) -> FileLookup {
         switch FileSystemProbe.openRegularFile(path) {
-        case .success(let (fd, status)): .file(descriptor: fd, attributes: status.attributes, name: name, cachePath: cachePath)
+        case .success(let (fd, status)): .file(descriptor: fd, status: status, name: name, cachePath: cachePath)
         case .failure(let error): .error(error.httpError)
         }
     }
@@ -199,10 +197,11 @@ final class FileResponder: RequestResponder {
                 headers: ["Content-Type": contentType, "Cache-Control": "no-cache"],
                 body: ByteBuffer(string: body)
             )
-        case .file(let fd, let attributes, let name, let cachePath):
+        case .file(let fd, let status, let name, let cachePath):
+            let attributes = status.attributes
             let baseHeaders = Self.baseHeaders(attributes: attributes, name: name)
             if let cachePath, let cache = writer.environment.fileCache,
-                let entry = cache.insert(path: cachePath, descriptor: fd, attributes: attributes, headers: baseHeaders)
+                let entry = cache.insert(path: cachePath, descriptor: fd, status: status, headers: baseHeaders)
             {
                 self.cached = (cache, entry)
                 self.sendFile(entry.handle, attributes: attributes, baseHeaders: baseHeaders, writer: writer)

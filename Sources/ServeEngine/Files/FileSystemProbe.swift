@@ -6,10 +6,12 @@ import Darwin
 
 /// The blocking file-system calls of the file handler, run on the thread pool, never on an event loop.
 enum FileSystemProbe {
-    struct Status {
+    struct Status: Sendable {
         var isDirectory: Bool
         var isRegular: Bool
         var attributes: FileAttributes
+        /// Device, inode, size and times: what the open-file cache compares on every hit.
+        var identity: OpenFileCache.Identity
     }
 
     /// `stat(2)` (following symlinks); `errno` on failure.
@@ -21,21 +23,25 @@ enum FileSystemProbe {
 
     static func status(from info: stat) -> Status {
         let mode = info.st_mode & S_IFMT
+        let identity = OpenFileCache.Identity(info)
         return Status(
             isDirectory: mode == S_IFDIR,
             isRegular: mode == S_IFREG,
-            attributes: FileAttributes(
-                size: Int64(info.st_size),
-                modificationNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-            )
+            attributes: FileAttributes(size: identity.size, modificationNanoseconds: identity.modification),
+            identity: identity
         )
+    }
+
+    /// `path` with every symlink resolved (`realpath(3)`), or `nil` when it cannot be resolved.
+    static func realPath(_ path: String) -> String? {
+        guard let real = realpath(path, nil) else { return nil }
+        defer { free(real) }
+        return String(cString: real)
     }
 
     /// Whether `path`, with every symlink resolved, is `root` or inside it.
     static func isInside(_ path: String, root: String) -> Bool {
-        guard let real = realpath(path, nil) else { return false }
-        defer { free(real) }
-        let resolved = String(cString: real)
+        guard let resolved = Self.realPath(path) else { return false }
         if root == "/" { return true }
         return resolved == root || resolved.hasPrefix(root + "/")
     }
@@ -43,16 +49,11 @@ enum FileSystemProbe {
     /// Whether `path`, with every symlink resolved, lies inside one of `folders` (components under
     /// `root`, itself resolved too, so a symlinked root or folder is compared by what it really is).
     static func isInside(_ path: String, anyOf folders: [[String]], root: String) -> Bool {
-        guard let real = realpath(path, nil) else { return false }
-        defer { free(real) }
-        let resolved = String(cString: real)
-        for folder in folders {
-            let joined = (root == "/" ? "" : root) + "/" + folder.joined(separator: "/")
-            guard let realFolder = realpath(joined, nil) else { continue }
-            defer { free(realFolder) }
-            if resolved.hasPrefix(String(cString: realFolder) + "/") { return true }
+        guard let resolved = Self.realPath(path) else { return false }
+        return folders.contains { folder in
+            guard let realFolder = Self.realPath(SafePath.join(root, folder)) else { return false }
+            return resolved.hasPrefix(realFolder + "/")
         }
-        return false
     }
 
     /// Opens a regular file for reading and describes what was opened (`fstat` on the descriptor,

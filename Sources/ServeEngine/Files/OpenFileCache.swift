@@ -91,21 +91,19 @@ final class OpenFileCache: @unchecked Sendable {
     }
 
     /// Keeps a file just opened on the thread pool, taking ownership of `descriptor`, and returns the
-    /// entry acquired once. `nil` (descriptor untouched) when it is not worth caching.
-    func insert(path: String, descriptor: CInt, attributes: FileAttributes, headers: HTTPHeaders) -> Entry? {
+    /// entry acquired once. `nil` (descriptor untouched) when it is not worth caching. `status` must
+    /// come from `fstat` on the descriptor: the file actually opened, not whatever the path is now.
+    func insert(path: String, descriptor: CInt, status: FileSystemProbe.Status, headers: HTTPHeaders) -> Entry? {
         self.eventLoop.assertInEventLoop()
-        guard attributes.size <= Self.maxFileSize else { return nil }
-        var info = stat()
-        // The identity comes from the descriptor: the file actually opened, not whatever the path is now.
-        guard fstat(descriptor, &info) == 0 else { return nil }
+        guard status.attributes.size <= Self.maxFileSize else { return nil }
         if let old = self.entries[path] { self.evict(old) }
         if self.entries.count >= Self.capacity { self.evictLeastRecentlyUsed() }
         let now = self.now()
         let entry = Entry(
             path: path,
             handle: NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor),
-            attributes: attributes,
-            identity: Identity(info),
+            attributes: status.attributes,
+            identity: status.identity,
             headers: headers,
             now: now
         )

@@ -24,6 +24,11 @@ public enum SafePath {
         /// The path relative to the root, without a leading `/` (empty for the root itself).
         public var relativePath: String { self.components.joined(separator: "/") }
 
+        /// The file-system path these components name under `root` (an absolute folder path).
+        public func path(under root: String) -> String {
+            SafePath.join(root, self.components)
+        }
+
         /// `/a/b/` as shown to people (decoded, normalised, with the trailing slash when present).
         public var displayPath: String {
             let joined = "/" + self.relativePath
@@ -49,6 +54,12 @@ public enum SafePath {
         }
         let last = decoded.last
         return Resolved(components: components, hasTrailingSlash: last == "/" || last == "\\")
+    }
+
+    /// `root` followed by `components`, without a doubled `/` when the root is `/` itself.
+    static func join(_ root: String, _ components: [String]) -> String {
+        guard !components.isEmpty else { return root }
+        return (root == "/" ? "" : root) + "/" + components.joined(separator: "/")
     }
 
     /// Percent-decodes once (RFC 3986 §2.1). `+` is kept: it only means space in query strings.

@@ -51,15 +51,20 @@ final class ServerContext: Sendable {
         self.dateCaches[ObjectIdentifier(loop)] ?? DateHeaderCache()
     }
 
-    /// What a handler gets for one request: the root as it is now.
-    func environment(for loop: EventLoop) -> HandlerEnvironment {
+    /// The open-file cache of `loop`; `nil` if the loop is not ours (embedded tests).
+    func fileCache(for loop: EventLoop) -> OpenFileCache? {
+        self.fileCaches[ObjectIdentifier(loop)]
+    }
+
+    /// What a handler gets for one request: the root as it is now, and the connection's loop's cache.
+    func environment(fileCache: OpenFileCache?) -> HandlerEnvironment {
         HandlerEnvironment(
             root: self.root.snapshot,
             configuration: self.configuration,
             threadPool: self.threadPool,
             fileIO: self.fileIO,
             bus: self.bus,
-            fileCache: self.fileCaches[ObjectIdentifier(loop)]
+            fileCache: fileCache
         )
     }
 
