@@ -99,6 +99,25 @@ import Testing
         await following.shutdown()
     }
 
+    /// Containment is decided on bytes: a name starting with a combining mark is inside the root,
+    /// and a differently normalised twin of the root (café as `e` + U+0301) is not.
+    @Test func containmentComparesBytesNotCanonicalEquivalents() async throws {
+        let tree = try TempTree()
+        let root = tree.base + "/caf\u{E9}"
+        let twin = tree.base + "/cafe\u{301}"
+        for folder in [root, twin] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false) }
+        try Data("marked".utf8).write(to: URL(fileURLWithPath: root + "/\u{301}x.txt"))
+        try Data("TWIN".utf8).write(to: URL(fileURLWithPath: twin + "/secret.txt"))
+        try FileManager.default.createSymbolicLink(atPath: root + "/twin", withDestinationPath: twin)
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: root)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        #expect(try client.get("/%CC%81x.txt").bodyText == "marked")
+        let refused = try client.get("/twin/secret.txt")
+        #expect(refused.status == 403)
+        #expect(!refused.bodyText.contains("TWIN"))
+    }
+
     @Test func directoryWithoutSlashRedirectsKeepingTheQuery() async throws {
         let tree = try TempTree()
         try tree.mkdir("docs")
@@ -163,6 +182,10 @@ import Testing
         let staleTag = try client.get("/c.css", headers: ["If-None-Match: \"old\"", "If-Modified-Since: \(lastModified)"])
         #expect(staleTag.status == 200)
         #expect(staleTag.bodyText == "body{}")
+        // A date whose year does not fit is ignored, and the server is still there afterwards.
+        let hostile = try client.get("/c.css", headers: ["If-Modified-Since: Sun, 06 Nov 22222222222 08:49:37 GMT"])
+        #expect(hostile.status == 200)
+        #expect(try client.get("/c.css").status == 200)
     }
 
     @Test func rangeForms416AndIfRange() async throws {

@@ -64,6 +64,10 @@ import Testing
         #expect(HTTPDate.parse("Sun Nov  6 08:49:37 1994") == 784_111_777)
         #expect(HTTPDate.parse("yesterday") == nil)
         #expect(HTTPDate.parse("Sun, 32 Nov 1994 08:49:37 GMT") == nil)
+        // Years that do not fit `tm` are not dates (they trapped before; found by fuzzing).
+        #expect(HTTPDate.parse("Sun, 06 Nov 22222222222 08:49:37 GMT") == nil)
+        #expect(HTTPDate.parse("Sun Nov  6 08:49:37 99999999999999") == nil)
+        #expect(HTTPDate.parse("Fri, 31 Dec 9999 23:59:59 GMT") == 253_402_300_799)
         #expect(HTTPDate.parse("Sun, 06 Nov 1994 25:49:37 GMT") == nil)
     }
 

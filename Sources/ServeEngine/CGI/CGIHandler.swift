@@ -171,7 +171,7 @@ final class CGIResponder: RequestResponder {
             case .success(.script(let script)):
                 self.script = script
                 self.scriptName = "/" + resolved.components.prefix(script.componentCount).joined(separator: "/")
-                self.isNPH = resolved.components[script.componentCount - 1].hasPrefix("nph-")
+                self.isNPH = resolved.components[script.componentCount - 1].utf8.starts(with: "nph-".utf8)
                 // RFC 3875 §4.1.2 wants the body's length up front: a chunked body is gathered first.
                 if !self.chunkedBody || self.bodyEnded { self.launch(script, writer: writer) }
             }

@@ -51,7 +51,8 @@ enum CGIRoute {
     /// How many leading components name the CGI folder, or `nil` when `resolved` is not under one.
     static func match(_ resolved: SafePath.Resolved, directories: [[String]]) -> Int? {
         var best: Int?
-        for directory in directories where resolved.components.starts(with: directory) {
+        // Bytes, not String equality: "\u{212A}" (Kelvin) equals "K" as a String but names another folder.
+        for directory in directories where resolved.components.starts(with: directory, by: { $0.utf8.elementsEqual($1.utf8) }) {
             if directory.count > (best ?? 0) { best = directory.count }
         }
         return best

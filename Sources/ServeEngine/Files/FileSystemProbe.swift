@@ -42,8 +42,7 @@ enum FileSystemProbe {
     /// Whether `path`, with every symlink resolved, is `root` or inside it.
     static func isInside(_ path: String, root: String) -> Bool {
         guard let resolved = Self.realPath(path) else { return false }
-        if root == "/" { return true }
-        return resolved == root || resolved.hasPrefix(root + "/")
+        return resolved.isPath(inside: root)
     }
 
     /// Whether `path`, with every symlink resolved, lies inside one of `folders` (components under
@@ -52,7 +51,7 @@ enum FileSystemProbe {
         guard let resolved = Self.realPath(path) else { return false }
         return folders.contains { folder in
             guard let realFolder = Self.realPath(SafePath.join(root, folder)) else { return false }
-            return resolved.hasPrefix(realFolder + "/")
+            return !resolved.utf8.elementsEqual(realFolder.utf8) && resolved.isPath(inside: realFolder)
         }
     }
 
@@ -136,5 +135,18 @@ struct Errno: Error, Equatable {
         default:
             HTTPError(.internalServerError, message: String(cString: strerror(self.code)))
         }
+    }
+}
+
+extension String {
+    /// Whether this path is `folder` or below it, comparing bytes: String's `hasPrefix` compares
+    /// graphemes and canonical equivalents, so `/srv/www/\u{301}x` would not start with `/srv/www/`
+    /// and a differently normalised sibling of `folder` would (found by Fuzz/fuzz-safe-path).
+    func isPath(inside folder: String) -> Bool {
+        if folder == "/" { return self.utf8.first == UInt8(ascii: "/") }
+        let path = self.utf8, base = folder.utf8
+        guard path.starts(with: base) else { return false }
+        let rest = path.dropFirst(base.count)
+        return rest.isEmpty || rest.first == UInt8(ascii: "/")
     }
 }

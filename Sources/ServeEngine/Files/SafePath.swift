@@ -40,20 +40,22 @@ public enum SafePath {
     public static func resolve(_ rawPath: Substring) throws(Failure) -> Resolved {
         let bytes = try Self.percentDecode(rawPath)
         guard !bytes.contains(0) else { throw .nulByte }
-        guard let decoded = String(validating: bytes, as: UTF8.self) else { throw .badEncoding }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw .badEncoding }
+        // Split and compare bytes, not Characters: a combining mark after `/` makes one grapheme
+        // with it (`/\u{301}`), which a Character split would not treat as a separator although the
+        // kernel does (found by Fuzz/fuzz-safe-path).
         var components: [String] = []
-        for part in decoded.split(whereSeparator: { $0 == "/" || $0 == "\\" }) {
-            switch part {
-            case ".":
-                continue
-            case "..":
+        for part in bytes.split(whereSeparator: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "\\") }) {
+            if part.elementsEqual([UInt8(ascii: ".")]) { continue }
+            if part.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
                 if !components.isEmpty { components.removeLast() }
-            default:
-                components.append(String(part))
+                continue
             }
+            // Each part is valid UTF-8 on its own: the separators are ASCII, never inside a sequence.
+            components.append(String(decoding: part, as: UTF8.self))
         }
-        let last = decoded.last
-        return Resolved(components: components, hasTrailingSlash: last == "/" || last == "\\")
+        let last = bytes.last
+        return Resolved(components: components, hasTrailingSlash: last == UInt8(ascii: "/") || last == UInt8(ascii: "\\"))
     }
 
     /// `root` followed by `components`, without a doubled `/` when the root is `/` itself.
@@ -72,12 +74,18 @@ public enum SafePath {
                 out.append(byte)
                 continue
             }
-            guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue) else {
+            guard let high = iterator.next(), let low = iterator.next(), let decoded = Self.decodedByte([high, low]) else {
                 throw .badEncoding
             }
-            out.append(high << 4 | low)
+            out.append(decoded)
         }
         return out
+    }
+
+    /// The byte two hex digits name (`2f` → `/`), or `nil`.
+    private static func decodedByte(_ digits: some Collection<UInt8>) -> UInt8? {
+        guard digits.count == 2, let high = Self.hexValue(digits.first!), let low = Self.hexValue(digits.dropFirst().first!) else { return nil }
+        return high << 4 | low
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {
@@ -92,15 +100,26 @@ public enum SafePath {
     /// Percent-encodes every byte outside RFC 3986's unreserved set, for links to names that
     /// contain spaces, `#`, `?`, `%`, `&`, markup, CJK or emoji.
     public static func percentEncode(_ bytes: some Sequence<UInt8>) -> String {
-        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
+        Self.percentEncode(bytes) { byte in
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
                 UInt8(ascii: "~"):
-                out.append(byte)
+                true
             default:
+                false
+            }
+        }
+    }
+
+    /// `bytes` with every byte `keep` refuses written as `%XX`.
+    private static func percentEncode(_ bytes: some Sequence<UInt8>, keeping keep: (UInt8) -> Bool) -> String {
+        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            if keep(byte) {
+                out.append(byte)
+            } else {
                 out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
             }
         }
@@ -111,11 +130,28 @@ public enum SafePath {
     /// query kept. Leading slashes are collapsed to one so the value can never be read as
     /// `//host/...`, a link to another site (CVE-2021-28861).
     public static func directoryRedirect(rawPath: Substring, query: Substring) -> String {
-        var path = rawPath.drop(while: { $0 == "/" || $0 == "\\" })
-        while path.hasPrefix("%2f") || path.hasPrefix("%2F") || path.hasPrefix("%5c") || path.hasPrefix("%5C") {
-            path = path.dropFirst(3).drop(while: { $0 == "/" || $0 == "\\" })
+        // On bytes: as Characters, `/` followed by a combining mark is one grapheme that is not "/",
+        // so `//\u{34B}host` kept its second slash (found by Fuzz/fuzz-safe-path).
+        var bytes = Substring(rawPath).utf8[...]
+        while let first = bytes.first {
+            if first == UInt8(ascii: "/") || first == UInt8(ascii: "\\") {
+                bytes = bytes.dropFirst()
+            } else if first == UInt8(ascii: "%"), let slash = Self.decodedByte(bytes.dropFirst().prefix(2)),
+                slash == UInt8(ascii: "/") || slash == UInt8(ascii: "\\")
+            {
+                bytes = bytes.dropFirst(3)
+            } else {
+                break
+            }
         }
-        let location = "/" + path + "/"
-        return query.isEmpty ? location : location + "?" + query
+        let path = Substring(bytes)
+        // Control bytes and spaces are percent-encoded: browsers drop tabs and newlines from a
+        // URL (so `/\t/host` would read as `//host`), and no raw control byte belongs in a header.
+        let location = path.isEmpty ? "/" : "/" + Self.encodingControls(path) + "/"
+        return query.isEmpty ? location : location + "?" + Self.encodingControls(query)
+    }
+
+    private static func encodingControls(_ text: Substring) -> String {
+        Self.percentEncode(text.utf8) { $0 > 0x20 && $0 != 0x7F }
     }
 }

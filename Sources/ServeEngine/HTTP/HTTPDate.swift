@@ -50,7 +50,9 @@ public enum HTTPDate {
         default:
             return nil
         }
-        guard let day, let month, let year, let clock, (1...31).contains(day), year >= 1970 else { return nil }
+        // Four-digit years only (RFC 9110 §5.6.7): a longer one would not fit `tm` and trapped the
+        // server (found by Fuzz/fuzz-header-values).
+        guard let day, let month, let year, let clock, (1...31).contains(day), (1970...9999).contains(year) else { return nil }
         let hms = clock.split(separator: ":")
         guard hms.count == 3, let h = Int(hms[0]), let m = Int(hms[1]), let s = Int(hms[2]),
             (0...23).contains(h), (0...59).contains(m), (0...60).contains(s)
