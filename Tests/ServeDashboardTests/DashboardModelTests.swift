@@ -52,6 +52,36 @@ import Testing
         #expect(model.requests.count == 1)
     }
 
+    /// A flood batch: only the newest events get detail, the rest are counted; totals stay exact, and a
+    /// request already listed is still finished rather than left in flight.
+    @Test func floodsKeepDetailForTheNewestRequestsOnly() throws {
+        var model = self.model()
+        model.apply(EventScript.batch([EventScript.opened(1, at: 0), EventScript.received(1, 0, "GET", "/listed", at: 0)]))
+        var flood: [ServerEvent] = [EventScript.finished(1, 0, "GET", "/listed", status: 200, bytes: 7, ms: 1, at: 0.1)]
+        for i in 1...5_000 { flood += EventScript.request(1, i, "/f\(i)", at: 0.2) }
+        let totals = EventScript.totals(for: flood)
+        model.apply(EventScript.batch(flood, totals: totals))
+
+        #expect(model.totals == totals)
+        #expect(model.totals.requests == 5_001)
+        let applied = DashboardModel.detailPerBatch / 3
+        #expect(model.skippedRequests == 5_000 - applied)
+        #expect(model.requests.count == 1 + applied)
+        #expect(model.requests.all.last?.target == "/f5000")
+        #expect(model.requests.all.first?.target == "/listed")
+        #expect(model.requests.all.first?.status == 200)
+        #expect(model.requests.all.first?.outcome == .completed)
+        #expect(model.sessions[ConnectionID(1)]?.isActive == false)
+        #expect(model.statusCodes[200] == 1 + applied)
+
+        // A batch under the limit is applied whole.
+        var calm: [ServerEvent] = []
+        for i in 5_001...5_100 { calm += EventScript.request(1, i, "/c\(i)", at: 1) }
+        model.apply(EventScript.batch(calm))
+        #expect(model.skippedRequests == 5_000 - applied)
+        #expect(model.requests.count == 1 + applied + 100)
+    }
+
     @Test func ratesAreSampledPerSecondFromTotals() {
         var model = self.model()
         model.tick(now: EventScript.time(0.5))

@@ -10,12 +10,19 @@ public struct DashboardModel: Sendable {
     public static let logCapacity = 500
     /// Durations kept for the percentiles.
     public static let latencyWindow = 2_000
+    /// Request events applied in detail per drained batch. A bigger batch is a flood (the dashboard drains
+    /// about 20 times a second, so this is ~12,000 events/s): only its newest events of this many get
+    /// their detail; older requests in it are counted in `skippedRequests` and left out of the list,
+    /// the status codes, the percentiles and the top lists. Totals stay exact (they come from the engine).
+    public static let detailPerBatch = 600
     /// Seconds of rate history (the sparkline).
     public static let historySeconds = 60
 
     public private(set) var totals = ServerTotals()
     /// Events the bus dropped since start (detail lost; totals are still exact).
     public private(set) var droppedEvents = 0
+    /// Finished requests whose detail the dashboard itself skipped during floods (see `detailPerBatch`).
+    public private(set) var skippedRequests = 0
     public private(set) var state: ServerState = .starting
     public private(set) var listening: [String] = []
     public private(set) var root: String
@@ -48,7 +55,24 @@ public struct DashboardModel: Sendable {
 
     /// Applies a drained batch: its events in order, then the exact totals and drop count.
     public mutating func apply(_ batch: EventBus.Batch) {
-        for event in batch.events { self.apply(event) }
+        let events = batch.events
+        // Only events before `cutoff` may be skipped: connections, logs and state always apply, and a
+        // request already on the list is finished so it does not stay "in flight" forever.
+        let cutoff = events.count - Self.detailPerBatch
+        for index in events.indices {
+            if index < cutoff {
+                switch events[index] {
+                case .requestReceived, .responseStarted, .bodyProgress:
+                    continue
+                case .requestFinished(let finished) where !self.requests.contains(finished.id):
+                    self.skippedRequests += 1
+                    continue
+                default:
+                    break
+                }
+            }
+            self.apply(events[index])
+        }
         self.totals = batch.totals
         self.droppedEvents = batch.droppedTotal
     }

@@ -18,6 +18,9 @@ public struct RequestLog: Sendable {
         return self.records[sequence - self.first]
     }
 
+    /// Whether `id` is still kept.
+    public func contains(_ id: RequestID) -> Bool { self.positions[id] != nil }
+
     public mutating func append(_ record: RequestRecord) {
         if self.records.count >= self.capacity {
             // Drop the oldest eighth at once so removal stays amortised O(1).

@@ -43,6 +43,10 @@ enum StatsPanel {
             second.add(&canvas, "  dropped ", CellStyle(color: .yellow))
             second.add(&canvas, Format.count(model.droppedEvents), CellStyle(color: .yellow, bold: true))
         }
+        if model.skippedRequests > 0 {
+            second.add(&canvas, "  unlisted ", CellStyle(color: .yellow))
+            second.add(&canvas, Format.count(model.skippedRequests), CellStyle(color: .yellow, bold: true))
+        }
 
         guard area.height > 2 else { return }
         var third = SegmentWriter(x: area.x, y: area.y + 2, maxX: area.maxX)
