@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "swift-serve-tui", targets: ["swift-serve-tui"]),
         .library(name: "ServeEngine", targets: ["ServeEngine"]),
+        // For the fuzz harnesses in Fuzz/, a package of its own.
+        .library(name: "ServeDashboard", targets: ["ServeDashboard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

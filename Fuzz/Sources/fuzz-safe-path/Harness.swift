@@ -1,0 +1,66 @@
+// Request-path resolution: whatever the client sends, nothing outside the served root is named,
+// and a directory redirect can never point at another site.
+import FuzzCheck
+import Glibc
+@testable import ServeEngine
+
+/// A served root made once per run: a file, a folder, a symlink inside, two leading out of it, and one
+/// to a twin of the root whose name is the same text differently normalised (café as e + U+0301).
+let fixture: (root: String, realRoot: String) = {
+    var template = Array("/tmp/fuzz-safe-path.XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed") }
+    let base = String(cString: made)
+    let root = base + "/caf\u{E9}"
+    let twin = base + "/cafe\u{301}"
+    for folder in [root, root + "/sub", base + "/outside", twin] { mkdir(folder, 0o755) }
+    for file in [root + "/index.html", root + "/sub/a.txt", base + "/outside/secret.txt", twin + "/secret.txt"] {
+        close(open(file, O_CREAT | O_WRONLY, 0o644))
+    }
+    symlink("sub", root + "/inside-link")
+    symlink("../outside", root + "/escape")
+    symlink("/", root + "/slash")
+    symlink(twin, root + "/twin")
+    return (root, FileSystemProbe.realPath(root)!)
+}()
+
+/// Byte-wise, written apart from the engine's own check: `base` itself or `base/…`.
+func isPath(_ path: String, under base: String) -> Bool {
+    let path = Array(path.utf8), base = Array(base.utf8)
+    return path == base || (path.count > base.count && Array(path[..<base.count]) == base && path[base.count] == 0x2F)
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzSafePath(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let bytes = fuzzBytes(data, count)
+    let raw = String(decoding: bytes, as: UTF8.self)
+
+    if let resolved = try? SafePath.resolve(Substring(raw)) {
+        for component in resolved.components {
+            require(!component.isEmpty && component != "." && component != "..", "component \(component.debugDescription)")
+            require(!component.utf8.contains(where: { $0 == 0x2F || $0 == 0x5C || $0 == 0 }), "separator or NUL in \(component.debugDescription)")
+        }
+        // Lexically, the joined path is the root or below it.
+        let path = resolved.path(under: fixture.root)
+        require(isPath(path, under: fixture.root), "\(path) is not under the root")
+
+        // What the file handler would open: only if it really (symlinks resolved) lies inside the root.
+        if FileSystemProbe.isInside(path, root: fixture.realRoot), let real = FileSystemProbe.realPath(path) {
+            require(isPath(real, under: fixture.realRoot), "\(raw.debugDescription) would serve \(real)")
+        }
+
+        // A link built from the components (as listings build them) resolves to the same place.
+        let link = "/" + resolved.components.map { SafePath.percentEncode($0.utf8) }.joined(separator: "/")
+        let again = try? SafePath.resolve(Substring(link))
+        require(again?.components == resolved.components, "\(link) resolves elsewhere")
+    }
+
+    // Directory redirects: browsers drop tabs and newlines from a URL before reading it, so check the
+    // Location after doing the same; it must stay a path on this host.
+    let query = raw.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
+    let location = SafePath.directoryRedirect(rawPath: Substring(raw), query: query)
+    require(!location.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }), "control byte in Location \(location.debugDescription)")
+    let seen = location.utf8.filter { $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+    require(seen.first == 0x2F, "Location does not start with /")
+    require(seen.count < 2 || (seen[1] != 0x2F && seen[1] != 0x5C), "Location \(location.debugDescription) names another host")
+    return 0
+}
