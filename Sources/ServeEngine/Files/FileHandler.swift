@@ -43,13 +43,20 @@ enum FileLookup: Sendable {
 
 /// Answers one GET or HEAD for a file: look up on the thread pool, plan, then write.
 final class FileResponder: RequestResponder {
-    /// Files up to this size go out in one write together with the head.
-    static let singleWriteLimit: Int64 = 1 << 20
+    /// Bodies up to this size go out in one write together with the head.
+    ///
+    /// Bytes are counted when the kernel has taken a whole write (NIO reports no partial progress of a
+    /// write that then fails), so an aborted response is counted short by at most the writes still in
+    /// flight: this limit for a single write, two regions for the rest.
+    static let singleWriteLimit: Int64 = 64 * 1024
     /// Larger files are sent as consecutive sendfile regions sized to the client's speed, so each takes
     /// about `regionTargetNanoseconds` and progress is reported several times a second, fast or slow.
+    /// They start small and at most double per region (the first regions go straight into empty
+    /// socket buffers and say nothing about the client's speed), so a slow reader never has a big
+    /// region stuck uncounted.
     static let minimumRegion: Int64 = 16 * 1024
     static let maximumRegion: Int64 = 1024 * 1024
-    static let firstRegion: Int64 = 256 * 1024
+    static let firstRegion: Int64 = 16 * 1024
     static let regionTargetNanoseconds: Int64 = 60_000_000
     /// Regions handed to the channel at once (a little read-ahead for the kernel, bounded).
     static let chunksInFlight = 2
@@ -308,7 +315,7 @@ final class FileResponder: RequestResponder {
         let elapsed = max(1, now - self.lastCompletion)
         self.lastCompletion = now
         let bytesPerTarget = bytes * Self.regionTargetNanoseconds / elapsed
-        self.regionSize = min(Self.maximumRegion, max(Self.minimumRegion, bytesPerTarget))
+        self.regionSize = min(Self.maximumRegion, 2 * self.regionSize, max(Self.minimumRegion, bytesPerTarget))
     }
 
     private func closeFile() {
