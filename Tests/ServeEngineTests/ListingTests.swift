@@ -83,6 +83,26 @@ import Testing
         #expect(try client.get("/sub/").bodyText.contains("<a href=\"../\">../</a>"))
     }
 
+    /// A folder bigger than one `getdents` buffer, names of every length up to 255 bytes: listed whole.
+    /// Under `.ci/sanitizers address` this caught `readdir` entries being copied as whole `dirent`s,
+    /// reading past the end of the buffer.
+    @Test func aBigFolderIsListedWhole() async throws {
+        let tree = try TempTree()
+        var names = Set<String>()
+        for i in 0..<1_500 {
+            let name = String(format: "%05d-", i) + String(repeating: "x", count: (i * 37) % 249)
+            names.insert(name)
+            FileManager.default.createFile(atPath: tree.root + "/" + name, contents: nil)
+        }
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let response = try server.client(timeoutSeconds: 30).get("/?format=json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
+        let listed = try #require(object["entries"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        #expect(listed.count == names.count)
+        #expect(Set(listed) == names)
+    }
+
     @Test func dotfilesAreHiddenUnlessAskedButAlwaysServed() async throws {
         let tree = try TempTree()
         try tree.write(".env", "SECRET=1")

@@ -89,7 +89,7 @@ import Testing
         }
         let recorder = EventRecorder(server)
         // Read slowly enough that the transfer spans several progress intervals.
-        _ = try Self.readSlowly(try self.beginDownload(server), size: size, chunk: 1024 * 1024)
+        _ = try Self.readSlowly(try self.beginDownload(server), size: size, chunk: 512 * 1024)
         #expect(recorder.waitFor { _ in !recorder.finished.isEmpty })
         let progress = recorder.events.compactMap { if case .bodyProgress(let p) = $0 { p } else { nil } }
         #expect(progress.count >= 3, "\(progress.count) progress events")

@@ -22,9 +22,7 @@ public struct FileSystemCompleter: PathCompleting {
         defer { closedir(dir) }
         var matches: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            let name = String(decoding: entry.entryName, as: UTF8.self)
             guard name != ".", name != "..", name.hasPrefix(partial) else { continue }
             if name.hasPrefix("."), !partial.hasPrefix(".") { continue }
             let path = (slash == nil ? "" : folder) + name

@@ -82,18 +82,17 @@ enum FileSystemProbe {
         let fd = dirfd(dir)
         var entries: [ListingEntry] = []
         while let raw = readdir(dir) {
-            let rawName: [UInt8] = withUnsafeBytes(of: raw.pointee.d_name) { bytes in
-                Array(bytes.prefix(while: { $0 != 0 }))
-            }
+            let type = raw.entryType
+            let rawName = raw.entryName
             if rawName == [0x2E] || rawName == [0x2E, 0x2E] { continue }
             if !includeHidden, rawName.first == 0x2E { continue }
-            var isLink = raw.pointee.d_type == UInt8(DT_LNK)
+            var isLink = type == UInt8(DT_LNK)
             var info = stat()
             let followed = rawName.withUnsafeBufferPointer { name -> Bool in
                 var cName = Array(name) + [0]
                 return cName.withUnsafeMutableBufferPointer { buffer in
                     buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { cString in
-                        if raw.pointee.d_type == UInt8(DT_UNKNOWN) {
+                        if type == UInt8(DT_UNKNOWN) {
                             var linkInfo = stat()
                             if fstatat(fd, cString, &linkInfo, AT_SYMLINK_NOFOLLOW) == 0 {
                                 isLink = (linkInfo.st_mode & S_IFMT) == S_IFLNK
@@ -149,4 +148,19 @@ extension String {
         let rest = path.dropFirst(base.count)
         return rest.isEmpty || rest.first == UInt8(ascii: "/")
     }
+}
+
+extension UnsafeMutablePointer where Pointee == dirent {
+    // A `readdir` entry's fields, read in place: `pointee` would copy a whole `dirent`, but readdir
+    // packs entries by their real length, so the last one can end before `d_name`'s 256 bytes do (a
+    // heap-buffer-overflow AddressSanitizer found in `.ci/sanitizers`).
+
+    /// The entry's name, as raw bytes.
+    public var entryName: [UInt8] {
+        let name = UnsafeRawPointer(self.pointer(to: \.d_name)!).assumingMemoryBound(to: CChar.self)
+        return Array(UnsafeRawBufferPointer(start: name, count: strlen(name)))
+    }
+
+    /// `d_type` (`DT_DIR`, `DT_LNK`, `DT_UNKNOWN`, …).
+    public var entryType: UInt8 { self.pointer(to: \.d_type)!.pointee }
 }
