@@ -54,14 +54,18 @@ def wait_up(port, name, seconds=20):
     raise RuntimeError(f"{name} did not come up on port {port}")
 
 
-def rss_kib(pid):
-    """Resident memory of `pid` and its descendants (nginx's workers are children of its master)."""
+def rss_kib(pid, descendants=True):
+    """Resident memory of `pid` and, by default, its descendants (nginx's workers are children of its
+    master). Not for ours with CGI: a child between posix_spawn and exec shares the parent's memory
+    and reports all of it as its own."""
     total = 0
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
+        if not descendants:
+            return total
         for task in os.listdir(f"/proc/{pid}/task"):
             with open(f"/proc/{pid}/task/{task}/children") as f:
                 total += sum(rss_kib(int(child)) for child in f.read().split())
