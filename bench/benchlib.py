@@ -110,6 +110,75 @@ def start_ours(binary, root, threads, extra=(), log_path=None):
     return Server("swift-serve-tui", port, lambda: p.pid, stop)
 
 
+def make_site(base, big_mib, listing_files, cgi=False):
+    """The served folder: 1k.bin, 256k.bin, big.bin of `big_mib` MiB, a folder `many/` of
+    `listing_files` files with mixed names, and with `cgi` a script cgi-bin/hello.sh."""
+    root = os.path.join(base, "www")
+    os.makedirs(os.path.join(root, "many"))
+    with open(os.path.join(root, "1k.bin"), "wb") as f:
+        f.write(os.urandom(1024))
+    with open(os.path.join(root, "256k.bin"), "wb") as f:
+        f.write(os.urandom(256 * 1024))
+    with open(os.path.join(root, "big.bin"), "wb") as f:
+        chunk = os.urandom(1024 * 1024)
+        for _ in range(big_mib):
+            f.write(chunk)
+    names = ["report", "Ünïcode", "日本語", "space name", "data", "IMG_", "notes-v2"]
+    for i in range(listing_files):
+        with open(os.path.join(root, "many", f"{names[i % len(names)]}-{i:05d}.txt"), "w") as f:
+            f.write("x" * (i % 300))
+    if cgi:
+        os.makedirs(os.path.join(root, "cgi-bin"))
+        script = os.path.join(root, "cgi-bin", "hello.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\nhello %s\\n' \"$QUERY_STRING\"\n")
+        os.chmod(script, 0o755)
+    os.chmod(base, 0o755)
+    return root
+
+
+class TmuxServer(Server):
+    """Ours in a detached 120×40 tmux pane (with the dashboard unless `headless`).
+
+    A tmux pane is a session of its own, and Linux's autogroup scheduling then shares the CPU between
+    it and wrk's session instead of thread by thread, which alone costs ~20 % on two cores: compare a
+    dashboard with a headless server in tmux too. With `exit_file`, the pane stays after the server
+    exits (its summary stays readable) and the exit status is written there.
+    """
+
+    def __init__(self, binary, root, threads, headless=False, extra=(), exit_file=None):
+        port = free_port()
+        self.socket = f"bench-{os.getpid()}-{port}"
+        args = " ".join(f"'{a}'" for a in extra) + (" --no-tui 2>/dev/null" if headless else "")
+        run = f"'{binary}' {port} -b 127.0.0.1 -d '{root}' --threads {threads} {args}"
+        cmd = f"ulimit -n 65536 2>/dev/null; " + (f"{run}; echo \"exit=$?\" > '{exit_file}'; sleep 600" if exit_file
+                                                   else f"exec {run}")
+        env = dict(os.environ, TERM="xterm-256color", LANG=os.environ.get("LANG", "C.UTF-8"))
+        sh(["tmux", "-L", self.socket, "new-session", "-d", "-x", "120", "-y", "40", cmd], env=env,
+           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        PROCESSES.append(("tmux", self.socket))
+        name = f"swift-serve-tui {'headless' if headless else '+ dashboard'} in tmux"
+        wait_up(port, name)
+        pane = int(self.tmux("list-panes", "-F", "#{pane_pid}").split()[0])
+        # With exec the pane's process is the server; otherwise the server is the shell's child.
+        found = subprocess.run(["pgrep", "-P", str(pane), "swift-serve-tui"], capture_output=True, text=True)
+        pid = int(found.stdout.split()[0]) if exit_file else pane
+        super().__init__(name, port, lambda: pid, self.kill)
+
+    def kill(self):
+        self.tmux("kill-server")
+        return ""
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True).stdout
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p")
+
+    def keys(self, *keys):
+        self.tmux("send-keys", *keys)
+
+
 def stop_all():
     """Whatever is still running from this run: every process started, every tmux server."""
     for kind, p in PROCESSES:

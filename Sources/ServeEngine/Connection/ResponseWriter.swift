@@ -134,20 +134,8 @@ public final class ResponseWriter {
         guard self.state == .idle else { return }
         self.state = .streaming
         self.raw = true
-        self.status = status
         self.connection.forceCloseAfterResponse()
-        self.bus.publish(
-            .responseStarted(
-                ResponseStarted(
-                    id: self.request.id,
-                    status: Int(status.code),
-                    reason: status.reasonPhrase,
-                    headers: HeaderFields(HTTPHeaders()),
-                    expectedBodyBytes: nil,
-                    time: .now()
-                )
-            )
-        )
+        self.started(status, headers: HTTPHeaders(), expectedBodyBytes: nil)
     }
 
     /// Sends a complete response in one flush: head, body (unless suppressed) and end.
@@ -243,21 +231,25 @@ public final class ResponseWriter {
         } else {
             headers.replaceOrAdd(name: "Connection", value: "close")
         }
+        self.started(status, headers: headers, expectedBodyBytes: self.suppressBody ? 0 : self.expectedBodyBytes)
+        return HTTPResponseHead(version: self.responseVersion, status: status, headers: headers)
+    }
+
+    /// Records the status and tells the bus the response has started.
+    private func started(_ status: HTTPResponseStatus, headers: HTTPHeaders, expectedBodyBytes: Int64?) {
         self.status = status
-        let head = HTTPResponseHead(version: self.responseVersion, status: status, headers: headers)
         self.bus.publish(
             .responseStarted(
                 ResponseStarted(
                     id: self.request.id,
-                    status: Int(code),
+                    status: Int(status.code),
                     reason: status.reasonPhrase,
                     headers: HeaderFields(headers),
-                    expectedBodyBytes: self.suppressBody ? 0 : self.expectedBodyBytes,
+                    expectedBodyBytes: expectedBodyBytes,
                     time: .now()
                 )
             )
         )
-        return head
     }
 
     private func publishProgressIfDue() {

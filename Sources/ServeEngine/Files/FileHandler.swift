@@ -146,7 +146,7 @@ final class FileResponder: RequestResponder {
                 return .redirect(location: SafePath.directoryRedirect(rawPath: rawPath[...], query: query[...]))
             }
             for index in ["index.html", "index.htm"] {
-                let candidate = (path == "/" ? "" : path) + "/" + index
+                let candidate = SafePath.join(path, [index])
                 guard case .success(let found) = FileSystemProbe.status(candidate), found.isRegular else { continue }
                 if !configuration.followSymlinks, !FileSystemProbe.isInside(candidate, root: root) { continue }
                 return Self.open(candidate, name: index, cachePath: nil)

@@ -88,20 +88,14 @@ enum FileSystemProbe {
             if !includeHidden, rawName.first == 0x2E { continue }
             var isLink = type == UInt8(DT_LNK)
             var info = stat()
-            let followed = rawName.withUnsafeBufferPointer { name -> Bool in
-                var cName = Array(name) + [0]
-                return cName.withUnsafeMutableBufferPointer { buffer in
-                    buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { cString in
-                        if type == UInt8(DT_UNKNOWN) {
-                            var linkInfo = stat()
-                            if fstatat(fd, cString, &linkInfo, AT_SYMLINK_NOFOLLOW) == 0 {
-                                isLink = (linkInfo.st_mode & S_IFMT) == S_IFLNK
-                            }
-                        }
-                        return fstatat(fd, cString, &info, 0) == 0
-                    }
+            let name = raw.entryCName
+            if type == UInt8(DT_UNKNOWN) {
+                var linkInfo = stat()
+                if fstatat(fd, name, &linkInfo, AT_SYMLINK_NOFOLLOW) == 0 {
+                    isLink = (linkInfo.st_mode & S_IFMT) == S_IFLNK
                 }
             }
+            let followed = fstatat(fd, name, &info, 0) == 0
             let status = followed ? Self.status(from: info) : nil
             let kind: ListingEntry.Kind =
                 isLink ? .symlink : status?.isDirectory == true ? .directory : status?.isRegular == true ? .file : .other
@@ -155,10 +149,14 @@ extension UnsafeMutablePointer where Pointee == dirent {
     // packs entries by their real length, so the last one can end before `d_name`'s 256 bytes do (a
     // heap-buffer-overflow AddressSanitizer found in `.ci/sanitizers`).
 
+    /// The entry's name as a C string, valid until the next `readdir` on the same stream.
+    public var entryCName: UnsafePointer<CChar> {
+        UnsafeRawPointer(self.pointer(to: \.d_name)!).assumingMemoryBound(to: CChar.self)
+    }
+
     /// The entry's name, as raw bytes.
     public var entryName: [UInt8] {
-        let name = UnsafeRawPointer(self.pointer(to: \.d_name)!).assumingMemoryBound(to: CChar.self)
-        return Array(UnsafeRawBufferPointer(start: name, count: strlen(name)))
+        Array(UnsafeRawBufferPointer(start: self.entryCName, count: strlen(self.entryCName)))
     }
 
     /// `d_type` (`DT_DIR`, `DT_LNK`, `DT_UNKNOWN`, …).

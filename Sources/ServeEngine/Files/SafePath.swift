@@ -74,7 +74,7 @@ public enum SafePath {
                 out.append(byte)
                 continue
             }
-            guard let high = iterator.next(), let low = iterator.next(), let decoded = Self.decodedByte([high, low]) else {
+            guard let decoded = Self.decodedByte(iterator.next(), iterator.next()) else {
                 throw .badEncoding
             }
             out.append(decoded)
@@ -83,8 +83,8 @@ public enum SafePath {
     }
 
     /// The byte two hex digits name (`2f` → `/`), or `nil`.
-    private static func decodedByte(_ digits: some Collection<UInt8>) -> UInt8? {
-        guard digits.count == 2, let high = Self.hexValue(digits.first!), let low = Self.hexValue(digits.dropFirst().first!) else { return nil }
+    private static func decodedByte(_ high: UInt8?, _ low: UInt8?) -> UInt8? {
+        guard let high = high.flatMap(Self.hexValue), let low = low.flatMap(Self.hexValue) else { return nil }
         return high << 4 | low
     }
 
@@ -136,7 +136,7 @@ public enum SafePath {
         while let first = bytes.first {
             if first == UInt8(ascii: "/") || first == UInt8(ascii: "\\") {
                 bytes = bytes.dropFirst()
-            } else if first == UInt8(ascii: "%"), let slash = Self.decodedByte(bytes.dropFirst().prefix(2)),
+            } else if first == UInt8(ascii: "%"), let slash = Self.decodedByte(bytes.dropFirst().first, bytes.dropFirst(2).first),
                 slash == UInt8(ascii: "/") || slash == UInt8(ascii: "\\")
             {
                 bytes = bytes.dropFirst(3)
