@@ -49,6 +49,22 @@ import Testing
         #expect(busy.wantsToClose() == false)
         #expect(busy.requestEnded(now: 2) == nil)
         #expect(busy.responseEnded(now: 3) == .close)
+        // Already closing (the response that ended closes it): a half-close must not close again.
+        #expect(busy.phase == .closing)
+        #expect(busy.wantsToClose() == false)
+    }
+
+    /// Closing waits for the last response to be written; a client that never reads it is still
+    /// dropped when the write timeout runs out.
+    @Test func closingWaitsForTheWriteTimeoutOnly() {
+        var m = self.machine(at: 0)
+        #expect(m.headReceived(keepAlive: false, now: 1) == true)
+        #expect(m.requestEnded(now: 2) == nil)
+        #expect(m.responseEnded(now: 5 * self.second) == .close)
+        let early = m.timerFired(now: 20 * self.second, partialRequest: false, waitingForClient: false, responseStarted: true)
+        #expect(early == .rearm(at: 35 * self.second))
+        let late = m.timerFired(now: 35 * self.second, partialRequest: false, waitingForClient: false, responseStarted: true)
+        #expect(late == .close(.writeTimeout, sendTimeoutResponse: false))
     }
 
     @Test func idleTimeoutFiresAtTheDeadlineOnly() {

@@ -1,3 +1,4 @@
+import Foundation
 import ServeEngine
 import Testing
 
@@ -32,6 +33,64 @@ import Testing
         #expect(try client.readResponse().bodyText == "/slow?ms=300")
         #expect(try client.readResponse().bodyText == "/slow?ms=100")
         #expect(try client.readResponse().bodyText == "GET /fast")
+    }
+
+    /// `printf 'GET ...GET ...' | nc`: requests pipelined, then the client half-closes. Every answer
+    /// must arrive whole and be logged as completed (the first file lookups go to the thread pool,
+    /// later ones hit the open-file cache and answer at once).
+    @Test func pipelinedFileRequestsThenHalfCloseAreAllAnswered() async throws {
+        let tree = try TempTree()
+        try tree.write("a.txt", "hi\n")
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        for round in 1...4 {
+            let client = try server.client()
+            try client.send(
+                "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            client.shutdownWrite()
+            #expect(try client.readResponse().bodyText == "hi\n", "round \(round), first answer")
+            #expect(try client.readResponse().bodyText == "hi\n", "round \(round), second answer")
+            #expect(try client.isClosedByPeer())
+        }
+        #expect(recorder.waitFor { _ in recorder.finished.count == 8 })
+        #expect(recorder.finished.map(\.outcome) == Array(repeating: .completed, count: 8))
+        #expect(recorder.finished.map(\.bytesSent) == Array(repeating: 3, count: 8))
+        withExtendedLifetime(tree) {}
+    }
+
+    /// An answer that closes the connection (`Connection: close`, HTTP/1.0, a half-closed client)
+    /// arrives whole even when it does not fit in the socket buffers: closing at once dropped what
+    /// NIO still had queued (a 1.5 MB listing reached a slow reader as 135 KB).
+    @Test(arguments: ["HTTP/1.1|Connection: close", "HTTP/1.0|", "HTTP/1.1|half-close"])
+    func aClosingAnswerLargerThanTheSocketBuffersArrivesWhole(variant: String) async throws {
+        let parts = variant.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        let tree = try TempTree()
+        try tree.mkdir("many")
+        for index in 0..<2_000 {
+            try tree.write("many/a-rather-long-file-name-so-the-listing-grows-\(index).txt", "")
+        }
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let port = server.port
+        let body = try await offCooperativePool {
+            let client = try RawClient(port: port, receiveBuffer: 4096)
+            let header = parts[1] == "half-close" ? "" : parts[1]
+            try client.send("GET /many/ \(parts[0])\r\nHost: x\r\n\(header.isEmpty ? "" : header + "\r\n")\r\n")
+            if parts[1] == "half-close" { client.shutdownWrite() }
+            usleep(300_000)  // let the server queue the whole answer and decide to close
+            let response = try client.readResponse()
+            #expect(try client.isClosedByPeer())
+            return response
+        }
+        let length = try #require(body.header("content-length").flatMap { Int($0) })
+        #expect(length > 200_000)
+        #expect(body.body.count == length)
+        #expect(recorder.waitFor { _ in recorder.finished.count == 1 })
+        #expect(recorder.finished.first?.outcome == .completed)
+        withExtendedLifetime(tree) {}
     }
 
     @Test func http10ClosesUnlessKeepAliveIsAsked() async throws {

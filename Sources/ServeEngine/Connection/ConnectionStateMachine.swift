@@ -19,8 +19,6 @@ struct ConnectionStateMachine {
         /// Close the connection. `sendTimeoutResponse` asks for a 408 first (a request was started
         /// but not finished and no response has begun).
         case close(CloseReason, sendTimeoutResponse: Bool)
-        /// The connection is already closing.
-        case none
     }
 
     /// What to do once a response has been written completely.
@@ -95,16 +93,17 @@ struct ConnectionStateMachine {
         return .close
     }
 
-    /// The client will send nothing more (half-close) or the server is stopping.
-    /// Returns `true` when the connection can close now (no exchange in progress).
+    /// The client will send nothing more (half-close).
+    /// Returns `true` when the connection can close now (no exchange in progress). When it is
+    /// already closing, whoever moved it there closes it, after flushing what it wrote: closing
+    /// again here would drop a response that ended in the same event-loop turn (NIO's pipelining
+    /// handler delivers a buffered half-close while the last response's end is being written).
     mutating func wantsToClose() -> Bool {
         self.closeAfterResponse = true
         self.keepAlive = false
-        if self.phase == .awaitingHead {
-            self.phase = .closing
-            return true
-        }
-        return self.phase == .closing
+        guard self.phase == .awaitingHead else { return false }
+        self.phase = .closing
+        return true
     }
 
     /// The connection is being closed for another reason (an error, a protocol error page).
@@ -128,7 +127,10 @@ struct ConnectionStateMachine {
     ) -> TimerAction {
         switch self.phase {
         case .closing:
-            return .none
+            // Closing once the last response is written: a client that stops reading it is
+            // dropped like any slow reader.
+            guard now >= self.deadline else { return .rearm(at: self.deadline) }
+            return .close(.writeTimeout, sendTimeoutResponse: false)
         case .awaitingHead:
             guard now >= self.deadline else { return .rearm(at: self.deadline) }
             self.phase = .closing

@@ -32,6 +32,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var responder: (any RequestResponder)?
     private var timer: Scheduled<Void>?
     private var closeReason: CloseReason?
+    /// The end of the last response handed to the channel, until it is written.
+    private var unwrittenEnd: EventLoopFuture<Void>?
     private var isActive = false
     /// Set only to send a 408 between requests: NIO's pipelining handler allows no response while
     /// it waits for a request, so that one response is written past it.
@@ -125,7 +127,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             self.tracker.requestCompleted()
             self.responder?.receiveEnd()
             if self.machine.requestEnded(now: WallClock.monotonicNanoseconds()) == .close {
-                self.close(reason: .notKeepAlive)
+                self.closeWhenWritten(reason: .notKeepAlive)
             }
         }
     }
@@ -281,7 +283,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
             // The client half-closed: finish the current response, then close.
-            if self.machine.wantsToClose() { self.close(reason: .clientClosed) }
+            if self.machine.wantsToClose() { self.closeWhenWritten(reason: .clientClosed) }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -332,10 +334,30 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Closes once everything written so far has been flushed.
-    func closeAfterResponse() {
-        self.closeReason = self.closeReason ?? .notKeepAlive
-        self.context?.close(promise: nil)
+    /// A response's end is about to be written; `end` completes once it (and so everything before
+    /// it) is out, or failed.
+    func responseEndQueued(_ end: EventLoopFuture<Void>) {
+        self.unwrittenEnd = end
+        end.assumeIsolated().whenComplete { [self] _ in
+            if self.unwrittenEnd == end { self.unwrittenEnd = nil }
+        }
+    }
+
+    /// Closes once everything written so far is out.
+    func closeAfterResponse() { self.closeWhenWritten(reason: .notKeepAlive) }
+
+    /// Closes once the last response is written. NIO's `close` drops writes still queued, so
+    /// closing at once cut `Connection: close` and HTTP/1.0 answers short whenever they did not fit
+    /// in the socket buffer (a 1.5 MB listing arrived as 135 KB). A client that stops reading is
+    /// still dropped by the write timeout.
+    private func closeWhenWritten(reason: CloseReason) {
+        self.closeReason = self.closeReason ?? reason
+        self.machine.closing()
+        guard let end = self.unwrittenEnd else {
+            self.context?.close(promise: nil)
+            return
+        }
+        end.assumeIsolated().whenComplete { [self] _ in self.context?.close(promise: nil) }
     }
 
     /// The writer published its outcome.
@@ -389,8 +411,6 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         switch action {
         case .rearm(let deadline):
             self.schedule(at: deadline, context: context)
-        case .none:
-            break
         case .close(let reason, let sendTimeoutResponse):
             if sendTimeoutResponse {
                 if let writer = self.writer, !writer.hasStarted {

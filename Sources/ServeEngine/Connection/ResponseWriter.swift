@@ -111,6 +111,9 @@ public final class ResponseWriter {
         self.state = .ended
         let close = self.connection.responseWillEnd(self)
         let promise = self.eventLoop.makePromise(of: Void.self)
+        // Before the write: writing the end may deliver the next pipelined request at once, and a
+        // close it triggers must wait for this response too.
+        self.connection.responseEndQueued(promise.futureResult)
         if self.raw {
             self.connection.writeRaw(.byteBuffer(ByteBuffer()), promise: promise)
         } else {
