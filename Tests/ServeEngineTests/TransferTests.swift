@@ -57,8 +57,8 @@ import Testing
     }
 
     /// A reader with a small window that gives up part way (a phone on a bad link): the bytes counted
-    /// are at least what it read. Regions start small, so none is left stuck uncounted (with 256 KiB
-    /// first regions this counted 0), and a 200 KiB body no longer goes out as one uncountable write.
+    /// are at least what it read (with 256 KiB regions counted whole this counted 0), also for a
+    /// 200 KiB body that once went out as one write.
     @Test(arguments: [32 * 1024 * 1024, 200 * 1024])
     func slowReaderThatGivesUpIsCountedForWhatItRead(size: Int) async throws {
         let (tree, server, _) = try await self.serveBigFile(size: size)
@@ -78,6 +78,47 @@ import Testing
         #expect(aborted.bytesSent >= Int64(read), "counted \(aborted.bytesSent), the client read \(read)")
         #expect(aborted.bytesSent < Int64(size))
         withExtendedLifetime(tree) {}  // the folder is removed when the tree goes
+    }
+
+    /// Fast readers that hang up at random points (the soak's and `bench/abuse aborts`' clients):
+    /// each abort is counted with what the kernel took, so never below what the client read and
+    /// never more than the two socket buffers could hold on top. Counting whole sendfile regions
+    /// came out below the client's count in about 4 aborts out of 10.
+    @Test func downloadsCutAtRandomPointsCountTheBytesReallySent() async throws {
+        let size = 64 * 1024 * 1024
+        let (tree, server, _) = try await self.serveBigFile(size: size)
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let port = server.port
+        // What can sit between the server's count and the client's: its send buffer and our receive
+        // buffer (set, so it cannot grow to tcp_rmem's maximum; the kernel doubles what is asked).
+        let receiveBuffer = 256 * 1024
+        let slack = Self.largestSendBuffer() + 2 * receiveBuffer
+        let largestCut = size - slack - 1024 * 1024
+        try #require(largestCut > 1024 * 1024, "socket buffers of \(slack) bytes leave no room to abort")
+        var random = SystemRandomNumberGenerator()
+        for round in 1...12 {
+            let cut = Int.random(in: 16 * 1024...largestCut, using: &random)
+            let read = try await offCooperativePool {
+                let client = try RawClient(port: port, receiveBuffer: Int32(receiveBuffer))
+                try client.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+                _ = try client.readResponseHead()
+                return try client.readBytes(cut).count
+            }  // closed with unread data: a reset, as when a download is cancelled
+            #expect(recorder.waitFor { _ in recorder.finished.count == round })
+            guard let record = recorder.finished.last else { break }
+            #expect(record.outcome == .abortedByClient)
+            #expect(record.bytesSent >= Int64(read), "counted \(record.bytesSent), the client read \(read)")
+            #expect(record.bytesSent <= Int64(read + slack), "counted \(record.bytesSent), the client read \(read)")
+        }
+        #expect(server.server.totals.aborted == 12)
+        withExtendedLifetime(tree) {}
+    }
+
+    /// The largest send buffer TCP grows to by itself: the last of `tcp_wmem`'s "min default max".
+    private static func largestSendBuffer() -> Int {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/tcp_wmem", encoding: .utf8)) ?? ""
+        return text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).last.flatMap { Int($0) } ?? 4 * 1024 * 1024
     }
 
     @Test func bigDownloadPublishesProgressAsItGoes() async throws {

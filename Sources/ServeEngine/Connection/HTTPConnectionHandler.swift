@@ -316,6 +316,43 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         encoder.writeAndFlush(NIOAny(data), promise: promise)
     }
 
+    /// One `sendfile(2)` of up to `count` bytes of `file` from `offset` straight to the socket,
+    /// bypassing NIO's write queue so the caller learns exactly how much the kernel took (see
+    /// `FileTransfer`). Only when nothing is queued in the channel, so the bytes keep their order.
+    func sendFile(_ file: NIOFileHandle, offset: Int64, count: Int) -> DirectSendResult {
+        guard let context = self.context, self.bypassContext == nil, self.isActive,
+            let options = context.channel.syncOptions,
+            let queued = try? options.getOption(.bufferedWritableBytes)
+        else { return .noTransport }
+        guard queued == 0 else { return .queued }
+        #if os(Linux)
+        let result = try? context.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) {
+            socket in
+            try file.withUnsafeFileDescriptor { descriptor in
+                Self.sendfileOnce(socket: socket, file: descriptor, offset: offset, count: count)
+            }
+        }
+        return (result ?? nil) ?? .noTransport
+        #else
+        return .noTransport
+        #endif
+    }
+
+    #if os(Linux)
+    private static func sendfileOnce(socket: CInt, file: CInt, offset: Int64, count: Int) -> DirectSendResult {
+        var position = off_t(offset)
+        while true {
+            let written = Glibc.sendfile(socket, file, &position, count)
+            if written >= 0 { return .sent(written) }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .wouldBlock
+            case let code: return .failed(code)
+            }
+        }
+    }
+    #endif
+
     func noteWriteProgress() { self.machine.activity(now: WallClock.monotonicNanoseconds()) }
 
     /// The current response must close the connection.

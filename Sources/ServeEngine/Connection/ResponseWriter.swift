@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 import NIOCore
 import NIOHTTP1
 
@@ -35,6 +41,7 @@ public final class ResponseWriter {
     /// Body writes handed to the channel and not completed yet.
     private(set) var pendingWrites = 0
     private var suppressBody = false
+    private var headFlushed = false
     /// The body is the whole response (`nph-` CGI): written past the HTTP encoder, unchanged.
     private var raw = false
 
@@ -100,6 +107,37 @@ public final class ResponseWriter {
             self.connection.noteWriteProgress()
             self.publishProgressIfDue()
         }.nonisolated()
+    }
+
+    /// Sends body bytes of `file` with one `sendfile(2)` straight to the socket and counts what the
+    /// kernel took (see `FileTransfer`). Flushes the head first, so nothing is left queued ahead.
+    func sendBodyDirectly(_ file: NIOFileHandle, offset: Int64, count: Int) -> DirectSendResult {
+        guard self.state == .streaming, !self.finished, !self.suppressBody, !self.raw else { return .noTransport }
+        if !self.headFlushed {
+            self.headFlushed = true
+            self.connection.flush()
+        }
+        let result = self.connection.sendFile(file, offset: offset, count: count)
+        if case .sent(let count) = result, count > 0 {
+            self.bytesSent += Int64(count)
+            self.connection.noteWriteProgress()
+            self.publishProgressIfDue()
+        }
+        return result
+    }
+
+    /// A direct body write failed with `errno`: the response is over and the connection closes.
+    /// The client going away (EPIPE, ECONNRESET) is an abort; anything else a failure.
+    func directWriteFailed(errno code: Int32) {
+        guard !self.finished else { return }
+        self.state = .ended
+        let clientLeft = code == EPIPE || code == ECONNRESET
+        if !clientLeft {
+            let message = "sending \(self.request.rawPath) failed: errno \(code)"
+            self.bus.publish(.log(LogLine(level: .error, message: message, connection: self.request.id.connection)))
+        }
+        self.finish(clientLeft ? .abortedByClient : .failed)
+        self.connection.abortConnection(reason: clientLeft ? .clientClosed : .error)
     }
 
     /// Ends the response. The connection then stays open for the next request or closes.

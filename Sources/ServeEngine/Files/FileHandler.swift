@@ -43,24 +43,6 @@ enum FileLookup: Sendable {
 
 /// Answers one GET or HEAD for a file: look up on the thread pool, plan, then write.
 final class FileResponder: RequestResponder {
-    /// Bodies up to this size go out in one write together with the head.
-    ///
-    /// Bytes are counted when the kernel has taken a whole write (NIO reports no partial progress of a
-    /// write that then fails), so an aborted response is counted short by at most the writes still in
-    /// flight: this limit for a single write, two regions for the rest.
-    static let singleWriteLimit: Int64 = 64 * 1024
-    /// Larger files are sent as consecutive sendfile regions sized to the client's speed, so each takes
-    /// about `regionTargetNanoseconds` and progress is reported several times a second, fast or slow.
-    /// They start small and at most double per region (the first regions go straight into empty
-    /// socket buffers and say nothing about the client's speed), so a slow reader never has a big
-    /// region stuck uncounted.
-    static let minimumRegion: Int64 = 16 * 1024
-    static let maximumRegion: Int64 = 1024 * 1024
-    static let firstRegion: Int64 = 16 * 1024
-    static let regionTargetNanoseconds: Int64 = 60_000_000
-    /// Regions handed to the channel at once (a little read-ahead for the kernel, bounded).
-    static let chunksInFlight = 2
-
     private var writer: ResponseWriter?
     private var cancelled = false
     private var handle: NIOFileHandle?
@@ -262,60 +244,48 @@ final class FileResponder: RequestResponder {
             self.closeFile()
             return
         }
-        if length <= Self.singleWriteLimit {
-            let region = FileRegion(fileHandle: handle, readerIndex: Int(first), endIndex: Int(last + 1))
-            writer.respond(status: status, headers: headers, body: .fileRegion(region)).assumeIsolated().whenComplete { _ in
-                self.closeFile()
-            }
-            return
-        }
         writer.writeHead(status: status, headers: headers)
-        self.nextOffset = first
-        self.endOffset = last + 1
-        self.pump(writer: writer, handle: handle)
+        self.transfer = FileTransfer(from: first, to: last + 1)
+        self.run(self.transfer.resume(), writer: writer, handle: handle)
     }
 
-    private var nextOffset: Int64 = 0
-    private var endOffset: Int64 = 0
-    private var outstanding = 0
-    private var ended = false
-    private var regionSize = FileResponder.firstRegion
-    private var lastCompletion: Int64 = 0
+    private var transfer = FileTransfer(from: 0, to: 0)
 
-    /// Hands the next regions to the channel, keeping at most `chunksInFlight` outstanding, so a slow
-    /// reader holds back the server (backpressure) and progress is reported region by region.
-    private func pump(writer: ResponseWriter, handle: NIOFileHandle) {
-        if self.lastCompletion == 0 { self.lastCompletion = WallClock.monotonicNanoseconds() }
-        while self.outstanding < Self.chunksInFlight, self.nextOffset < self.endOffset, !self.cancelled {
-            let upper = min(self.endOffset, self.nextOffset + self.regionSize)
-            let region = FileRegion(fileHandle: handle, readerIndex: Int(self.nextOffset), endIndex: Int(upper))
-            let size = upper - self.nextOffset
-            self.nextOffset = upper
-            self.outstanding += 1
-            writer.writeBody(.fileRegion(region)).assumeIsolated().whenComplete { [self] result in
-                self.outstanding -= 1
-                switch result {
-                case .success:
-                    self.adaptRegionSize(afterWriting: size)
-                    self.pump(writer: writer, handle: handle)
-                case .failure:
-                    self.closeFile()
+    /// Carries out the transfer's steps until one has to wait (for the socket, or for a turn of
+    /// the event loop). See `FileTransfer` for why bytes go straight to the socket.
+    private func run(_ first: FileTransfer.Step, writer: ResponseWriter, handle: NIOFileHandle) {
+        var step = first
+        while !self.cancelled {
+            switch step {
+            case .send(let offset, let count):
+                step = self.transfer.record(writer.sendBodyDirectly(handle, offset: offset, count: count), requested: count)
+            case .writeThroughChannel(let offset, let count):
+                let region = FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset) + count)
+                writer.writeBody(.fileRegion(region)).assumeIsolated().whenComplete { [self] result in
+                    switch result {
+                    case .success: self.run(self.transfer.channelWriteSucceeded(count: count), writer: writer, handle: handle)
+                    case .failure: self.closeFile()
+                    }
                 }
+                return
+            case .yield:
+                writer.eventLoop.assumeIsolated().execute { [self] in
+                    self.run(self.transfer.resume(), writer: writer, handle: handle)
+                }
+                return
+            case .end:
+                writer.end().assumeIsolated().whenComplete { _ in self.closeFile() }
+                return
+            case .stop(let code):
+                if code == 0 {
+                    writer.fail(message: "\(writer.request.rawPath) shrank while it was being sent")
+                } else {
+                    writer.directWriteFailed(errno: code)
+                }
+                self.closeFile()
+                return
             }
         }
-        if self.nextOffset >= self.endOffset, self.outstanding == 0, !self.cancelled, !self.ended {
-            self.ended = true
-            writer.end().assumeIsolated().whenComplete { _ in self.closeFile() }
-        }
-    }
-
-    /// Sizes the next region from how fast the last one went out.
-    private func adaptRegionSize(afterWriting bytes: Int64) {
-        let now = WallClock.monotonicNanoseconds()
-        let elapsed = max(1, now - self.lastCompletion)
-        self.lastCompletion = now
-        let bytesPerTarget = bytes * Self.regionTargetNanoseconds / elapsed
-        self.regionSize = min(Self.maximumRegion, 2 * self.regionSize, max(Self.minimumRegion, bytesPerTarget))
     }
 
     private func closeFile() {
