@@ -141,4 +141,84 @@ func openFiles(under folder: String) -> Int {
         #expect(openFiles(under: tree.base) == 0)
         await server.shutdown()
     }
+
+    /// Small files keep their bytes only once settled: a file changed within the last second could
+    /// change again in the same clock tick without any time or size moving.
+    @Test func contentIsKeptOnlyForSmallSettledFilesThatReadBackWhole() throws {
+        let tree = try TempTree()
+        let path = try tree.write("small.txt", "settled bytes")
+        let (fd, status) = try self.open(path)
+        defer { close(fd) }
+        let changed = max(status.identity.change, status.identity.modification)
+        #expect(OpenFileCache.readContent(descriptor: fd, status: status, now: changed + 10_000_000) == nil)
+        let content = try #require(OpenFileCache.readContent(descriptor: fd, status: status, now: changed + OpenFileCache.settledNanoseconds))
+        #expect(String(buffer: content) == "settled bytes")
+
+        // Grown after fstat: the headers from fstat would not match the bytes.
+        let appended = Glibc.open(path, O_WRONLY | O_APPEND)
+        #expect(write(appended, "!", 1) == 1)
+        close(appended)
+        #expect(OpenFileCache.readContent(descriptor: fd, status: status, now: changed + OpenFileCache.settledNanoseconds) == nil)
+
+        let big = try tree.write("big.txt", TempTree.bytes(Int(OpenFileCache.maxContentSize) + 1))
+        let (bigFD, bigStatus) = try self.open(big)
+        defer { close(bigFD) }
+        #expect(OpenFileCache.readContent(descriptor: bigFD, status: bigStatus, now: changed + 100 * OpenFileCache.settledNanoseconds) == nil)
+    }
+
+    /// An entry opened while its file was too fresh to keep the bytes is dropped once the file has
+    /// settled, so the next request reads them; one that has them stays.
+    @Test func aFreshEntryIsReopenedOnceSettledToKeepItsBytes() throws {
+        let tree = try TempTree()
+        let path = try tree.write("fresh.txt", "fresh")
+        let loop = EmbeddedEventLoop()
+        let wall = FakeClock()
+        let (fd, status) = try self.open(path)
+        wall.now = max(status.identity.change, status.identity.modification)
+        let cache = OpenFileCache(eventLoop: loop, wallClock: { wall.now })
+        cache.release(try #require(cache.insert(path: path, descriptor: fd, status: status, headers: [:])))
+        let hit = try #require(cache.acquire(path))
+        cache.release(hit)
+        wall.now += OpenFileCache.settledNanoseconds
+        #expect(cache.acquire(path) == nil)
+        #expect(cache.count == 0)
+
+        let (fd2, status2) = try self.open(path)
+        let bytes = try #require(OpenFileCache.readContent(descriptor: fd2, status: status2, now: wall.now))
+        cache.release(try #require(cache.insert(path: path, descriptor: fd2, status: status2, headers: [:], content: bytes)))
+        let kept = try #require(cache.acquire(path))
+        #expect(kept.content.map { String(buffer: $0) } == "fresh")
+        cache.release(kept)
+        cache.removeAll()
+        try loop.syncShutdownGracefully()
+    }
+
+    /// Over the wire with the bytes cached: whole file and ranges come from memory, and an edit that
+    /// keeps the size and puts the modification time back is still seen at once.
+    @Test func cachedBytesAreServedAndNeverStale() async throws {
+        let tree = try TempTree()
+        let path = try tree.write("page.txt", "version 1")
+        let settled = waitUntil(seconds: 10) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return false }
+            let changed = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+            return WallClock.nanosecondsSinceEpoch() - changed > OpenFileCache.settledNanoseconds + 50_000_000
+        }
+        try #require(settled)
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        #expect(try client.get("/page.txt").bodyText == "version 1")  // opened, bytes read
+        #expect(try client.get("/page.txt").bodyText == "version 1")  // from memory
+        let range = try client.get("/page.txt", headers: ["Range: bytes=2-4"])
+        #expect(range.status == 206)
+        #expect(range.bodyText == "rsi")
+        #expect(range.header("content-range") == "bytes 2-4/9")
+        var before = stat()
+        stat(path, &before)
+        try tree.write("page.txt", "VERSION 1")
+        try tree.setModified("page.txt", Int(before.st_mtim.tv_sec))
+        #expect(try client.get("/page.txt").bodyText == "VERSION 1")
+        withExtendedLifetime(tree) {}
+    }
 }

@@ -31,9 +31,10 @@ public struct FileHandler: RequestHandler {
 
 /// What the thread pool found for a request path.
 enum FileLookup: Sendable {
-    /// An open regular file: descriptor, what `fstat` said of it, the name for the content type, and
-    /// the path it may be cached under (`nil` for an index file, which stands for its folder).
-    case file(descriptor: CInt, status: FileSystemProbe.Status, name: String, cachePath: String?)
+    /// An open regular file: descriptor, what `fstat` said of it, the name for the content type, the
+    /// path it may be cached under (`nil` for an index file, which stands for its folder), and its
+    /// bytes when it is small and settled enough to keep (`OpenFileCache.readContent`).
+    case file(descriptor: CInt, status: FileSystemProbe.Status, name: String, cachePath: String?, content: ByteBuffer?)
     /// A folder asked for without its trailing slash.
     case redirect(location: String)
     /// A rendered listing.
@@ -72,7 +73,7 @@ final class FileResponder: RequestResponder {
             if let entry = cache.acquire(resolved.path(under: environment.root.path)) {
                 // A file served moments ago and unchanged since: no thread-pool hop.
                 self.cached = (cache, entry)
-                self.sendFile(entry.handle, attributes: entry.attributes, baseHeaders: entry.headers, writer: writer)
+                self.sendFile(entry.handle, attributes: entry.attributes, baseHeaders: entry.headers, content: entry.content, writer: writer)
                 return
             }
         }
@@ -158,7 +159,15 @@ final class FileResponder: RequestResponder {
 
     private static func open(_ path: String, name: String, cachePath: String?) -> FileLookup {
         switch FileSystemProbe.openRegularFile(path) {
-        case .success(let (fd, status)): .file(descriptor: fd, status: status, name: name, cachePath: cachePath)
+        case .success(let (fd, status)):
+            .file(
+                descriptor: fd,
+                status: status,
+                name: name,
+                cachePath: cachePath,
+                content: cachePath == nil
+                    ? nil : OpenFileCache.readContent(descriptor: fd, status: status, now: WallClock.nanosecondsSinceEpoch())
+            )
         case .failure(let error): .error(error.httpError)
         }
     }
@@ -167,7 +176,7 @@ final class FileResponder: RequestResponder {
 
     private func respond(with lookup: FileLookup) {
         guard let writer = self.writer, !self.cancelled else {
-            if case .file(let fd, _, _, _) = lookup { close(fd) }
+            if case .file(let fd, _, _, _, _) = lookup { close(fd) }
             return
         }
         switch lookup {
@@ -186,19 +195,19 @@ final class FileResponder: RequestResponder {
                 headers: ["Content-Type": contentType, "Cache-Control": "no-cache"],
                 body: ByteBuffer(string: body)
             )
-        case .file(let fd, let status, let name, let cachePath):
+        case .file(let fd, let status, let name, let cachePath, let content):
             let attributes = status.attributes
             let baseHeaders = Self.baseHeaders(attributes: attributes, name: name)
             if let cachePath, let cache = writer.environment.fileCache,
-                let entry = cache.insert(path: cachePath, descriptor: fd, status: status, headers: baseHeaders)
+                let entry = cache.insert(path: cachePath, descriptor: fd, status: status, headers: baseHeaders, content: content)
             {
                 self.cached = (cache, entry)
-                self.sendFile(entry.handle, attributes: attributes, baseHeaders: baseHeaders, writer: writer)
+                self.sendFile(entry.handle, attributes: attributes, baseHeaders: baseHeaders, content: content, writer: writer)
                 return
             }
             let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)
             self.handle = handle
-            self.sendFile(handle, attributes: attributes, baseHeaders: baseHeaders, writer: writer)
+            self.sendFile(handle, attributes: attributes, baseHeaders: baseHeaders, content: content, writer: writer)
         }
     }
 
@@ -213,7 +222,15 @@ final class FileResponder: RequestResponder {
         ]
     }
 
-    private func sendFile(_ handle: NIOFileHandle, attributes: FileAttributes, baseHeaders: HTTPHeaders, writer: ResponseWriter) {
+    /// Answers with the file: 304, 416, or its bytes (all or a range). `content`, when the cache
+    /// holds the file's bytes, makes the answer one write; otherwise `FileTransfer` sends it.
+    private func sendFile(
+        _ handle: NIOFileHandle,
+        attributes: FileAttributes,
+        baseHeaders: HTTPHeaders,
+        content: ByteBuffer? = nil,
+        writer: ResponseWriter
+    ) {
         var headers = baseHeaders
         let plan = FilePlanner.plan(headers: writer.request.head.headers, attributes: attributes)
         let first: Int64
@@ -241,6 +258,11 @@ final class FileResponder: RequestResponder {
         headers.add(name: "Content-Length", value: String(length))
         if writer.isHeadRequest || length <= 0 {
             writer.respond(status: status, headers: headers, body: nil as IOData?)
+            self.closeFile()
+            return
+        }
+        if let content, let body = content.getSlice(at: Int(first), length: Int(length)) {
+            writer.respond(status: status, headers: headers, body: body)
             self.closeFile()
             return
         }

@@ -27,16 +27,30 @@ final class OpenFileCache: @unchecked Sendable {
         let identity: Identity
         /// The headers of a full 200 response (validators, type, length), built once.
         let headers: HTTPHeaders
+        /// The bytes of a small file that had not changed for a while when read (see
+        /// `readContent`): its answers go out as one write, head and body, with no `sendfile`.
+        let content: ByteBuffer?
+        /// Small enough to keep its bytes, but changed too recently when it was opened.
+        fileprivate var awaitsContent = false
         fileprivate var users = 0
         fileprivate var evicted = false
         fileprivate var lastUsed: Int64
 
-        fileprivate init(path: String, handle: NIOFileHandle, attributes: FileAttributes, identity: Identity, headers: HTTPHeaders, now: Int64) {
+        fileprivate init(
+            path: String,
+            handle: NIOFileHandle,
+            attributes: FileAttributes,
+            identity: Identity,
+            headers: HTTPHeaders,
+            content: ByteBuffer?,
+            now: Int64
+        ) {
             self.path = path
             self.handle = handle
             self.attributes = attributes
             self.identity = identity
             self.headers = headers
+            self.content = content
             self.lastUsed = now
         }
     }
@@ -61,17 +75,31 @@ final class OpenFileCache: @unchecked Sendable {
     /// Files larger than this are not kept (their per-request cost is in the copying, not the open).
     static let maxFileSize: Int64 = 1 << 20
     static let capacity = 128
+    /// Files up to this size also keep their bytes (at most `capacity` × this per event loop).
+    static let maxContentSize: Int64 = 16 * 1024
+    /// Content is kept only for a file whose last change is at least this old when it is read.
+    /// File times advance in clock ticks (milliseconds), so a write in the same tick as the read
+    /// could leave every time and the size as they were; a write after this much quiet cannot.
+    /// (git's "racily clean" rule, for the same reason.)
+    static let settledNanoseconds: Int64 = 1_000_000_000
     static let idleNanoseconds: Int64 = 5_000_000_000
 
     let eventLoop: EventLoop
     private let now: () -> Int64
+    private let wallClock: () -> Int64
     private var entries: [String: Entry] = [:]
     private var sweep: Scheduled<Void>?
 
     /// - Parameter now: monotonic nanoseconds (tests pass a fake clock).
-    init(eventLoop: EventLoop, now: @escaping () -> Int64 = WallClock.monotonicNanoseconds) {
+    /// - Parameter wallClock: nanoseconds since the epoch, to tell when a file has settled.
+    init(
+        eventLoop: EventLoop,
+        now: @escaping () -> Int64 = WallClock.monotonicNanoseconds,
+        wallClock: @escaping () -> Int64 = WallClock.nanosecondsSinceEpoch
+    ) {
         self.eventLoop = eventLoop
         self.now = now
+        self.wallClock = wallClock
     }
 
     var count: Int { self.entries.count }
@@ -85,6 +113,11 @@ final class OpenFileCache: @unchecked Sendable {
             self.evict(entry)
             return nil
         }
+        if entry.awaitsContent, Self.isSettled(entry.identity, now: self.wallClock()) {
+            // Too fresh to keep its bytes when it was opened, settled now: one more miss reads them.
+            self.evict(entry)
+            return nil
+        }
         entry.users += 1
         entry.lastUsed = self.now()
         return entry
@@ -93,7 +126,13 @@ final class OpenFileCache: @unchecked Sendable {
     /// Keeps a file just opened on the thread pool, taking ownership of `descriptor`, and returns the
     /// entry acquired once. `nil` (descriptor untouched) when it is not worth caching. `status` must
     /// come from `fstat` on the descriptor: the file actually opened, not whatever the path is now.
-    func insert(path: String, descriptor: CInt, status: FileSystemProbe.Status, headers: HTTPHeaders) -> Entry? {
+    func insert(
+        path: String,
+        descriptor: CInt,
+        status: FileSystemProbe.Status,
+        headers: HTTPHeaders,
+        content: ByteBuffer? = nil
+    ) -> Entry? {
         self.eventLoop.assertInEventLoop()
         guard status.attributes.size <= Self.maxFileSize else { return nil }
         if let old = self.entries[path] { self.evict(old) }
@@ -105,12 +144,43 @@ final class OpenFileCache: @unchecked Sendable {
             attributes: status.attributes,
             identity: status.identity,
             headers: headers,
+            content: content,
             now: now
         )
         entry.users = 1
+        entry.awaitsContent =
+            content == nil && status.identity.size <= Self.maxContentSize
+            && !Self.isSettled(status.identity, now: self.wallClock())
         self.entries[path] = entry
         self.scheduleSweep()
         return entry
+    }
+
+    /// Reads a small file's bytes for the cache (blocking: call it on the thread pool), or `nil`
+    /// when the file is too big, changed less than `settledNanoseconds` before `now` (wall-clock
+    /// nanoseconds), or did not read back at the size `fstat` gave.
+    static func readContent(descriptor: CInt, status: FileSystemProbe.Status, now: Int64) -> ByteBuffer? {
+        let size = status.identity.size
+        guard size <= Self.maxContentSize, Self.isSettled(status.identity, now: now) else { return nil }
+        var buffer = ByteBufferAllocator().buffer(capacity: Int(size))
+        let complete = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(size)) { bytes -> Int in
+            var done = 0
+            while done < Int(size) {
+                let count = pread(descriptor, bytes.baseAddress! + done, Int(size) - done, off_t(done))
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { return done }
+                done += count
+            }
+            return done
+        } == Int(size)
+        // One more byte means the file grew after fstat: its headers would not match.
+        var extra: UInt8 = 0
+        guard complete, pread(descriptor, &extra, 1, off_t(size)) == 0 else { return nil }
+        return buffer
+    }
+
+    static func isSettled(_ identity: Identity, now: Int64) -> Bool {
+        now - max(identity.change, identity.modification) >= Self.settledNanoseconds
     }
 
     /// A response no longer needs `entry`.
