@@ -63,6 +63,46 @@ import Testing
     }
 
     @Test(arguments: [
+        ("/a/b.txt", "/srv/a/b.txt"),
+        ("/index.html", "/srv/index.html"),
+        ("/.../a..b/.x/x.", "/srv/.../a..b/.x/x."),
+        ("/A-Z_0~9", "/srv/A-Z_0~9"),
+    ])
+    func plainPathsSkipTheFullResolution(raw: String, expected: String) throws {
+        #expect(SafePath.plainPath(raw[...], under: "/srv") == expected)
+        #expect(try SafePath.resolve(raw[...]).path(under: "/srv") == expected)
+        #expect(SafePath.plainPath(raw[...], under: "/") == String(expected.dropFirst(4)))
+    }
+
+    @Test(arguments: [
+        "/", "", "a/b", "/a/", "/a//b", "/./a", "/a/.", "/a/..", "/../a", "/a/../b", "/%61", "/a b", "/a\\b",
+        "/caf\u{E9}", "/a+b", "/a?b", "/a;b", "/..", "/.",
+    ])
+    func pathsNeedingDecodingOrNormalisingAreNotPlain(raw: String) {
+        #expect(SafePath.plainPath(raw[...], under: "/srv") == nil)
+    }
+
+    @Test func plainPathAgreesWithResolveOnRandomInput() {
+        let alphabet: [String] = ["/", ".", "..", "a", "b", "-", "_", "~", "%2e", "%61", "\\", " ", "é"]
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        var plainSeen = 0
+        for _ in 0..<20_000 {
+            var raw = "/"
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            for _ in 0..<Int(state >> 60) {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                raw += alphabet[Int(state >> 33) % alphabet.count]
+            }
+            guard let plain = SafePath.plainPath(raw[...], under: "/srv") else { continue }
+            plainSeen += 1
+            let resolved = try? SafePath.resolve(raw[...])
+            #expect(resolved?.path(under: "/srv") == plain, "\(raw)")
+            #expect(resolved?.hasTrailingSlash == false && resolved?.components.isEmpty == false, "\(raw)")
+        }
+        #expect(plainSeen > 1_000)
+    }
+
+    @Test(arguments: [
         ("/docs", "", "/docs/"),
         ("/docs", "a=1&b=2", "/docs/?a=1&b=2"),
         ("//example.com", "", "/example.com/"),

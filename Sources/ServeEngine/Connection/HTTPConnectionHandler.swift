@@ -372,12 +372,14 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     /// A response's end is about to be written; `end` completes once it (and so everything before
-    /// it) is out, or failed.
+    /// it) is out, or failed. The writer reports that with `responseEndWritten`.
     func responseEndQueued(_ end: EventLoopFuture<Void>) {
         self.unwrittenEnd = end
-        end.assumeIsolated().whenComplete { [self] _ in
-            if self.unwrittenEnd == end { self.unwrittenEnd = nil }
-        }
+    }
+
+    /// The last write of a response completed (or failed).
+    func responseEndWritten(_ end: EventLoopFuture<Void>) {
+        if self.unwrittenEnd == end { self.unwrittenEnd = nil }
     }
 
     /// Closes once everything written so far is out.

@@ -158,14 +158,23 @@ public final class ResponseWriter {
             self.connection.write(.end(nil), promise: promise)
             self.connection.flush()
         }
-        promise.futureResult.assumeIsolated().whenComplete { [self] result in
-            switch result {
-            case .success: self.finish(.completed)
-            case .failure: self.finish(.abortedByClient)
-            }
-        }
+        self.whenWritten(promise.futureResult, bodyBytes: 0)
         if close { self.connection.closeAfterResponse() }
         return promise.futureResult
+    }
+
+    /// Publishes the outcome once `end` (the last write of the response) is done.
+    private func whenWritten(_ end: EventLoopFuture<Void>, bodyBytes: Int64) {
+        end.assumeIsolated().whenComplete { [self] result in
+            self.connection.responseEndWritten(end)
+            switch result {
+            case .success:
+                self.bytesSent += bodyBytes
+                self.finish(.completed)
+            case .failure:
+                self.finish(.abortedByClient)
+            }
+        }
     }
 
     /// Starts a response whose bytes the caller writes in full, status line and headers included
@@ -181,6 +190,11 @@ public final class ResponseWriter {
 
     /// Sends a complete response in one flush: head, body (unless suppressed) and end.
     /// `Content-Length` is added from the body when absent (not for statuses without a body).
+    ///
+    /// The hot path of every small file, listing and error page, so it writes as little as it can:
+    /// the completion promise rides on the last write that puts bytes on the wire (the body, or the
+    /// head when there is none), and the end goes down without one, which with `Content-Length`
+    /// framing writes nothing. The body is counted when that write completes.
     @discardableResult
     public func respond(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: IOData?) -> EventLoopFuture<Void> {
         guard self.state == .idle else { return self.eventLoop.makeSucceededVoidFuture() }
@@ -189,18 +203,25 @@ public final class ResponseWriter {
         if code >= 200, code != 204, code != 304, !headers.contains(name: "content-length") {
             headers.add(name: "Content-Length", value: String(body?.readableBytes ?? 0))
         }
-        self.writeHead(status: status, headers: headers)
+        let head = self.makeHead(status: status, headers: headers)
+        self.state = .ended
+        let close = self.connection.responseWillEnd(self)
+        let promise = self.eventLoop.makePromise(of: Void.self)
+        // Before the writes: writing the end may deliver the next pipelined request at once.
+        self.connection.responseEndQueued(promise.futureResult)
+        var bodyBytes: Int64 = 0
         if let body, !self.suppressBody, body.readableBytes > 0 {
-            let count = Int64(body.readableBytes)
-            let promise = self.eventLoop.makePromise(of: Void.self)
-            self.pendingWrites += 1
+            bodyBytes = Int64(body.readableBytes)
+            self.connection.write(.head(head), promise: nil)
             self.connection.write(.body(body), promise: promise)
-            promise.futureResult.assumeIsolated().whenSuccess { [self] in
-                self.pendingWrites -= 1
-                self.bytesSent += count
-            }
+        } else {
+            self.connection.write(.head(head), promise: promise)
         }
-        return self.end()
+        self.connection.write(.end(nil), promise: nil)
+        self.connection.flush()
+        self.whenWritten(promise.futureResult, bodyBytes: bodyBytes)
+        if close { self.connection.closeAfterResponse() }
+        return promise.futureResult
     }
 
     /// `respond(status:headers:body:)` for an in-memory body.
@@ -252,25 +273,38 @@ public final class ResponseWriter {
         self.finish(.abortedByClient)
     }
 
+    /// The head as it goes on the wire. The writer owns the framing and connection fields (NIO's
+    /// encoder is told not to touch them, which spares a copy of every response's headers):
+    /// `Server`, `Date`, `Connection` and `Transfer-Encoding` are added here and must not come from
+    /// the handler; `Content-Length` is dropped where no body may follow.
     private func makeHead(status: HTTPResponseStatus, headers: HTTPHeaders) -> HTTPResponseHead {
+        assert(
+            !["server", "date", "connection", "transfer-encoding"].contains { headers.contains(name: $0) },
+            "the response writer sets Server, Date, Connection and Transfer-Encoding"
+        )
         var headers = headers
         let code = status.code
         let bodyAllowed = code >= 200 && code != 204 && code != 304
         self.suppressBody = self.isHeadRequest || !bodyAllowed
-        if let length = headers.first(name: "content-length") {
+        if !bodyAllowed {
+            // RFC 9110 §8.6: no length for statuses that never have content.
+            if headers.contains(name: "content-length") { headers.remove(name: "Content-Length") }
+        } else if let length = headers.first(name: "content-length") {
             self.expectedBodyBytes = Int64(length)
-        } else if bodyAllowed, !self.isHeadRequest {
-            if self.responseVersion == .http1_0 {
-                // No length and no chunking in HTTP/1.0: the end of the body is the end of the connection.
-                self.connection.forceCloseAfterResponse()
-            }
+        } else if self.responseVersion == .http1_1 {
+            // No length: chunked (the encoder frames the body by this header). A HEAD response
+            // says so too, as the GET would (RFC 9112 §6.1).
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+        } else if !self.isHeadRequest {
+            // No length and no chunking in HTTP/1.0: the end of the body is the end of the connection.
+            self.connection.forceCloseAfterResponse()
         }
-        headers.replaceOrAdd(name: "Server", value: self.environment.configuration.serverSoftware)
-        headers.replaceOrAdd(name: "Date", value: self.connection.dateHeader())
+        headers.add(name: "Server", value: self.environment.configuration.serverSoftware)
+        headers.add(name: "Date", value: self.connection.dateHeader())
         if self.connection.keepsAlive {
-            if self.responseVersion == .http1_0 { headers.replaceOrAdd(name: "Connection", value: "keep-alive") }
+            if self.responseVersion == .http1_0 { headers.add(name: "Connection", value: "keep-alive") }
         } else {
-            headers.replaceOrAdd(name: "Connection", value: "close")
+            headers.add(name: "Connection", value: "close")
         }
         self.started(status, headers: headers, expectedBodyBytes: self.suppressBody ? 0 : self.expectedBodyBytes)
         return HTTPResponseHead(version: self.responseVersion, status: status, headers: headers)

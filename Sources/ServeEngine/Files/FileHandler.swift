@@ -58,6 +58,15 @@ final class FileResponder: RequestResponder {
     func start(writer: ResponseWriter) {
         self.writer = writer
         let request = writer.request
+        let environment = writer.environment
+        if let cache = environment.fileCache, let path = SafePath.plainPath(request.rawPath, under: environment.root.path),
+            let entry = cache.acquire(path)
+        {
+            // A file served moments ago and unchanged since: no decoding, no thread-pool hop.
+            self.cached = (cache, entry)
+            self.sendFile(entry.handle, attributes: entry.attributes, baseHeaders: entry.headers, content: entry.content, writer: writer)
+            return
+        }
         let resolved: SafePath.Resolved
         do {
             resolved = try SafePath.resolve(request.rawPath)
@@ -68,10 +77,9 @@ final class FileResponder: RequestResponder {
             writer.respond(error: HTTPError(.badRequest, message: "Bad request path encoding"))
             return
         }
-        let environment = writer.environment
         if let cache = environment.fileCache, !resolved.hasTrailingSlash, !resolved.components.isEmpty {
             if let entry = cache.acquire(resolved.path(under: environment.root.path)) {
-                // A file served moments ago and unchanged since: no thread-pool hop.
+                // Served moments ago under a path that is not in normal form (`%41`, `//`, `./`).
                 self.cached = (cache, entry)
                 self.sendFile(entry.handle, attributes: entry.attributes, baseHeaders: entry.headers, content: entry.content, writer: writer)
                 return
@@ -211,7 +219,8 @@ final class FileResponder: RequestResponder {
         }
     }
 
-    /// The headers every 200, 206 and 304 for this file carries.
+    /// The headers of a full 200 answer for this file, built once per open file: a 206 replaces the
+    /// length and adds `Content-Range`, a 304 drops length and type.
     static func baseHeaders(attributes: FileAttributes, name: String) -> HTTPHeaders {
         [
             "ETag": attributes.etag,
@@ -219,6 +228,7 @@ final class FileResponder: RequestResponder {
             "Cache-Control": "no-cache",
             "Accept-Ranges": "bytes",
             "Content-Type": MIMETypes.contentType(forFileName: name[...]),
+            "Content-Length": String(attributes.size),
         ]
     }
 
@@ -239,6 +249,7 @@ final class FileResponder: RequestResponder {
         switch plan {
         case .notModified:
             headers.remove(name: "Content-Type")
+            headers.remove(name: "Content-Length")
             writer.respond(status: .notModified, headers: headers, body: nil as IOData?)
             self.closeFile()
             return
@@ -252,10 +263,10 @@ final class FileResponder: RequestResponder {
             (first, last, status) = (0, attributes.size - 1, .ok)
         case .partial(let from, let to):
             (first, last, status) = (from, to, .partialContent)
+            headers.replaceOrAdd(name: "Content-Length", value: String(to - from + 1))
             headers.add(name: "Content-Range", value: "bytes \(from)-\(to)/\(attributes.size)")
         }
         let length = last - first + 1
-        headers.add(name: "Content-Length", value: String(length))
         if writer.isHeadRequest || length <= 0 {
             writer.respond(status: status, headers: headers, body: nil as IOData?)
             self.closeFile()

@@ -109,7 +109,8 @@ final class OpenFileCache: @unchecked Sendable {
         self.eventLoop.assertInEventLoop()
         guard let entry = self.entries[path] else { return nil }
         var info = stat()
-        guard stat(path, &info) == 0, Identity(info) == entry.identity, info.st_mode & S_IFMT == S_IFREG else {
+        // `withCString`: passing the String straight to `stat` copied it into a new array each time.
+        guard path.withCString({ stat($0, &info) }) == 0, Identity(info) == entry.identity, info.st_mode & S_IFMT == S_IFREG else {
             self.evict(entry)
             return nil
         }

@@ -58,6 +58,41 @@ public enum SafePath {
         return Resolved(components: components, hasTrailingSlash: last == UInt8(ascii: "/") || last == UInt8(ascii: "\\"))
     }
 
+    /// The file-system path of `rawPath` under `root` when the raw path is already in normal form:
+    /// `/`-separated components of unreserved bytes (letters, digits, `-`, `_`, `~`, `.`), none
+    /// empty, `.` or `..`, no trailing slash, no `%`. Then decoding and normalising would change
+    /// nothing, and this equals `resolve(rawPath).path(under: root)` (`Fuzz/fuzz-safe-path` asserts
+    /// it) without the arrays `resolve` builds: the hot path of every cached file. `nil` otherwise.
+    public static func plainPath(_ rawPath: Substring, under root: String) -> String? {
+        let utf8 = rawPath.utf8
+        guard utf8.count > 1, utf8.first == UInt8(ascii: "/") else { return nil }
+        // Bytes of the current component, and how many of them are dots.
+        var length = 0
+        var dots = 0
+        for byte in utf8.dropFirst() {
+            switch byte {
+            case UInt8(ascii: "/"):
+                if length == 0 || dots == length && length <= 2 { return nil }
+                length = 0
+                dots = 0
+                continue
+            case UInt8(ascii: "."):
+                dots += 1
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                break
+            default:
+                return nil
+            }
+            length += 1
+        }
+        if length == 0 || dots == length && length <= 2 { return nil }
+        var path = root == "/" ? "" : root
+        path.reserveCapacity(path.utf8.count + utf8.count)
+        path += rawPath
+        return path
+    }
+
     /// `root` followed by `components`, without a doubled `/` when the root is `/` itself.
     static func join(_ root: String, _ components: [String]) -> String {
         guard !components.isEmpty else { return root }

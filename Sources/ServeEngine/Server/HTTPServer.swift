@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 import Atomics
 import NIOConcurrencyHelpers
 import NIOCore
@@ -222,17 +228,26 @@ public final class HTTPServer: Sendable {
             }
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            // Writable again once less than 128 KiB is unsent, instead of after a third of a multi-MB
-            // autotuned buffer drains: slow downloads then report progress several times a second.
-            .childChannelOption(.tcpOption(.init(rawValue: Self.tcpNotSentLowat)), value: 128 * 1024)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+            // The connection's options are set in the initializer, synchronously: as
+            // `childChannelOption`s NIO applies each through a chain of futures, which cost ~40
+            // allocations per accepted connection (bench scenario b).
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try Self.configureOptions(channel)
                     try Self.configurePipeline(channel.pipeline.syncOperations, context: context, limits: decoderLimits)
                 }
             }
+    }
+
+    /// The socket options of an accepted connection.
+    static func configureOptions(_ channel: Channel) throws {
+        guard let options = channel.syncOptions else { return }
+        try options.setOption(.socketOption(.tcp_nodelay), value: 1)
+        // Writable again once less than 128 KiB is unsent, instead of after a third of a multi-MB
+        // autotuned buffer drains: slow downloads then report progress several times a second.
+        try options.setOption(.tcpOption(.init(rawValue: Self.tcpNotSentLowat)), value: 128 * 1024)
+        try options.setOption(.allowRemoteHalfClosure, value: true)
+        try options.setOption(.maxMessagesPerRead, value: 16)
     }
 
     /// The per-connection pipeline, assembled in one place: raw-byte observer, NIO's encoder and
@@ -248,13 +263,17 @@ public final class HTTPServer: Sendable {
         // response of unknown length (a CGI script's) gets no chunked terminator. Its 400 handler is
         // off: parser errors get python's status codes from the connection handler. Header validation
         // is off: our headers are built safely and CGI header blocks are validated when parsed.
+        // Framing headers are ours too (`ResponseWriter.makeHead`): NIO's automatic framing removes
+        // `Transfer-Encoding` from every response head, which copies its headers each time.
+        var encoder = HTTPResponseEncoder.Configuration()
+        encoder.automaticallySetFramingHeaders = false
         try pipeline.configureHTTPServerPipeline(
             position: .last,
             withPipeliningAssistance: true,
             withServerUpgrade: nil,
             withErrorHandling: false,
             withOutboundHeaderValidation: false,
-            withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
+            withEncoderConfiguration: encoder,
             withDecoderLimitConfiguration: limits
         )
         try pipeline.addHandler(HTTPConnectionHandler(server: context, tracker: tracker))
@@ -270,82 +289,5 @@ public final class HTTPServer: Sendable {
     private static func describe(errno code: CInt) -> String {
         guard let message = strerror(code) else { return "error \(code)" }
         return String(cString: message).lowercased()
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// Keeps a listener from spinning when accept fails (usually: out of file descriptors), says so once
-/// and once when it works again, and frees the open-file caches' descriptors meanwhile.
-///
-/// A failed accept leaves NIO's read pending, so the level-triggered listener would wake the loop
-/// and fail again thousands of times a second (NIO's `AcceptBackoffHandler` only delays the next
-/// read request, which never comes). Turning `autoRead` off drops the read interest; it is turned
-/// back on every `retryInterval` until an accept succeeds.
-final class AcceptErrorReporter: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = Channel
-
-    static let retryInterval: TimeAmount = .milliseconds(200)
-
-    private let server: ServerContext
-    private var failing = false
-    private var failures = 0
-    private var retry: Scheduled<Void>?
-    /// Set after an accept succeeds while failing: recovery is announced only if it lasts.
-    private var recovered: Scheduled<Void>?
-
-    init(server: ServerContext) {
-        self.server = server
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if self.failing, self.recovered == nil {
-            // Connections closing free one descriptor at a time: say "again" once it has lasted a second.
-            self.recovered = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { [self] in
-                self.recovered = nil
-                self.failing = false
-                self.server.bus.publish(
-                    .log(LogLine(level: .info, message: "accepting connections again (\(self.failures) accept(s) failed meanwhile)"))
-                )
-                self.failures = 0
-            }
-        }
-        context.fireChannelRead(data)
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.retry?.cancel()
-        self.retry = nil
-        self.recovered?.cancel()
-        self.recovered = nil
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        self.failures += 1
-        self.recovered?.cancel()
-        self.recovered = nil
-        if self.retry == nil, let options = context.channel.syncOptions {
-            try? options.setOption(.autoRead, value: false)
-            let channel = context.channel
-            self.retry = context.eventLoop.assumeIsolated().scheduleTask(in: Self.retryInterval) { [self] in
-                self.retry = nil
-                try? channel.syncOptions?.setOption(.autoRead, value: true)
-            }
-        }
-        guard !self.failing else { return }
-        self.failing = true
-        var message = "cannot accept new connections: \(error)"
-        if let ioError = error as? IOError, ioError.errnoCode == EMFILE || ioError.errnoCode == ENFILE {
-            var limit = rlimit()
-            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-            message = "cannot accept new connections: too many open files (limit \(limit.rlim_cur)); "
-                + "waiting for some to close (raise it with ulimit -n)"
-            _ = self.server.clearFileCaches()
-        }
-        self.server.bus.publish(.log(LogLine(level: .warning, message: message)))
     }
 }
