@@ -15,15 +15,16 @@ struct HeadlessLog {
     func run(until stop: StopSignal) {
         Console.out(AccessLogFormatter.banner(host: self.host, port: self.server.port))
         var dropped = 0
+        var dates = AccessLogFormatter.DateCache()
         while stop.received == nil {
             usleep(50_000)
-            dropped = self.printPending(alreadyDropped: dropped)
+            dropped = self.printPending(alreadyDropped: dropped, dates: &dates)
         }
-        _ = self.printPending(alreadyDropped: dropped)
+        _ = self.printPending(alreadyDropped: dropped, dates: &dates)
     }
 
     /// Prints what the bus holds; returns the dropped-event count seen.
-    private func printPending(alreadyDropped: Int) -> Int {
+    private func printPending(alreadyDropped: Int, dates: inout AccessLogFormatter.DateCache) -> Int {
         let batch = self.server.bus.drain()
         var text = ""
         if batch.droppedTotal > alreadyDropped {
@@ -32,7 +33,8 @@ struct HeadlessLog {
         for event in batch.events {
             switch event {
             case .requestFinished(let finished):
-                text += AccessLogFormatter.line(for: finished) + "\n"
+                AccessLogFormatter.append(finished, to: &text, dates: &dates)
+                text += "\n"
             case .log(let line) where line.level >= .info:
                 text += AccessLogFormatter.line(for: line) + "\n"
             case .rootChanged(_, let to, _):

@@ -47,6 +47,26 @@ import Testing
         #expect(AccessLogFormatter.line(for: aborted).hasSuffix("\"GET /big HTTP/1.1\" 200 10 aborted"))
     }
 
+    @Test func theHeadlessLogsInPlaceLinesEqualSingleLines() {
+        let requests = [
+            RequestFinished.fixture(method: "G\u{1B}T", target: "/a\\b\u{202E}", status: 200, bytes: 5, seconds: 1_700_000_000),
+            RequestFinished.fixture(method: "GET", target: "/same-second", status: 0, bytes: 0, outcome: .failed, seconds: 1_700_000_000),
+            RequestFinished.fixture(method: "HEAD", target: "-", status: 408, bytes: 0, seconds: 1_700_000_061),
+        ]
+        var text = ""
+        var dates = AccessLogFormatter.DateCache()
+        for request in requests {
+            AccessLogFormatter.append(request, to: &text, dates: &dates)
+            text += "\n"
+        }
+        #expect(text == requests.map { AccessLogFormatter.line(for: $0) + "\n" }.joined())
+        // The cached date moves on with the clock: the third line is a minute and a second later.
+        let dates3 = text.split(separator: "\n").map { $0.split(separator: "[")[1].prefix(20) }
+        #expect(dates3[0] == dates3[1] && dates3[1] != dates3[2])
+        #expect(text.contains("\"G\\x1bT /a\\\\b\\u202e HTTP/1.1\" 200 5\n"))
+        #expect(text.contains("\"GET /same-second HTTP/1.1\" - 0 failed\n"))
+    }
+
     @Test func bannerMatchesPython() {
         #expect(AccessLogFormatter.banner(host: "::", port: 8000) == "Serving HTTP on :: port 8000 (http://[::]:8000/) ...")
         #expect(AccessLogFormatter.banner(host: "127.0.0.1", port: 80) == "Serving HTTP on 127.0.0.1 port 80 (http://127.0.0.1:80/) ...")
@@ -85,7 +105,8 @@ extension RequestFinished {
         target: String,
         status: Int,
         bytes: Int64,
-        outcome: RequestOutcome = .completed
+        outcome: RequestOutcome = .completed,
+        seconds: Int64 = 1_700_000_000
     ) -> RequestFinished {
         RequestFinished(
             id: RequestID(connection: ConnectionID(1), index: 1),
@@ -97,7 +118,7 @@ extension RequestFinished {
             bytesSent: bytes,
             durationNanoseconds: 1000,
             outcome: outcome,
-            time: EventTime(nanosecondsSinceEpoch: 1_700_000_000_000_000_000)
+            time: EventTime(nanosecondsSinceEpoch: seconds * 1_000_000_000)
         )
     }
 }

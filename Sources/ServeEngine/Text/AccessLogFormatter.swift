@@ -4,16 +4,54 @@ public enum AccessLogFormatter {
     /// with the body size filled in. A request the client abandoned ends in ` aborted`, one the server
     /// failed in ` failed`.
     public static func line(for request: RequestFinished) -> String {
-        let requestLine =
-            request.target == "-" ? "-" : TextSanitizer.escape("\(request.method) \(request.target) \(request.version)")
-        var line = "\(request.peer) - - [\(HTTPDate.logFormat(secondsSinceEpoch: request.time.secondsSinceEpoch))] "
-        line += "\"\(requestLine)\" \(request.status == 0 ? "-" : String(request.status)) \(request.bytesSent)"
+        var line = ""
+        var dates = DateCache()
+        Self.append(request, to: &line, dates: &dates)
+        return line
+    }
+
+    /// Appends `line(for: request)` to `out`: the headless log's loop, which formats a line per
+    /// request while the server is flooded, so it builds in place and formats each second's date once.
+    public static func append(_ request: RequestFinished, to out: inout String, dates: inout DateCache) {
+        out += request.peer
+        out += " - - ["
+        out += dates.text(forSecondsSinceEpoch: request.time.secondsSinceEpoch)
+        out += "] \""
+        if request.target == "-" {
+            out += "-"
+        } else {
+            // Escaping maps each character on its own, so the parts can be escaped one by one.
+            out += TextSanitizer.escape(request.method)
+            out += " "
+            out += TextSanitizer.escape(request.target)
+            out += " "
+            out += TextSanitizer.escape(request.version)
+        }
+        out += "\" "
+        out += request.status == 0 ? "-" : String(request.status)
+        out += " "
+        out += String(request.bytesSent)
         switch request.outcome {
         case .completed: break
-        case .abortedByClient: line += " aborted"
-        case .failed: line += " failed"
+        case .abortedByClient: out += " aborted"
+        case .failed: out += " failed"
         }
-        return line
+    }
+
+    /// python's log date (`25/Nov/2026 05:52:43`), formatted once per second.
+    public struct DateCache {
+        private var second = Int64.min
+        private var formatted = ""
+
+        public init() {}
+
+        public mutating func text(forSecondsSinceEpoch seconds: Int64) -> String {
+            if seconds != self.second {
+                self.second = seconds
+                self.formatted = HTTPDate.logFormat(secondsSinceEpoch: seconds)
+            }
+            return self.formatted
+        }
     }
 
     /// `- - - [date] message`, python's `log_message` shape for lines that are not requests.
