@@ -92,7 +92,7 @@ import Testing
         for i in 0..<1_500 {
             let name = String(format: "%05d-", i) + String(repeating: "x", count: (i * 37) % 249)
             names.insert(name)
-            FileManager.default.createFile(atPath: tree.root + "/" + name, contents: nil)
+            _ = FileManager.default.createFile(atPath: tree.root + "/" + name, contents: nil)
         }
         let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
         defer { Task { await server.shutdown() } }
