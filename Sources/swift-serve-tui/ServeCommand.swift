@@ -57,6 +57,15 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds a connection may stay idle or take to send a request.")
     var timeout: Double = 30
 
+    @Option(name: .customLong("max-request-line"), help: "Longest request line, in bytes or with K or M; longer gets 414.")
+    var maxRequestLine: String = "64K"
+
+    @Option(name: .customLong("max-headers"), help: "Most header fields in a request; more gets 431.")
+    var maxHeaders: Int = 100
+
+    @Option(name: .customLong("max-header-bytes"), help: "Largest header block of a request (all fields), in bytes or with K or M; larger gets 431.")
+    var maxHeaderBytes: String = "256K"
+
     @Flag(name: .customLong("no-tui"), help: "Print an access log instead of showing the dashboard.")
     var noTUI = false
 
@@ -83,6 +92,15 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--timeout must be a positive number of seconds")
         }
         guard self.threads >= 0 else { throw ValidationError("--threads must be 0 or more") }
+        guard let line = CGIOptions.parseByteSize(self.maxRequestLine), (Self.minimumRequestLine...Self.maximumHeaderBlock).contains(line) else {
+            throw ValidationError("--max-request-line: '\(self.maxRequestLine)' is not a size from 64 to 16M (try 8K)")
+        }
+        guard (1...10_000).contains(self.maxHeaders) else {
+            throw ValidationError("--max-headers must be from 1 to 10000")
+        }
+        guard let block = CGIOptions.parseByteSize(self.maxHeaderBytes), (Self.minimumHeaderBlock...Self.maximumHeaderBlock).contains(block) else {
+            throw ValidationError("--max-header-bytes: '\(self.maxHeaderBytes)' is not a size from 256 to 16M (try 64K)")
+        }
         guard !self.bind.isEmpty else { throw ValidationError("--bind needs an address") }
         do {
             _ = try DocumentRoot.validate(self.directory)
@@ -115,8 +133,18 @@ struct ServeCommand: ParsableCommand {
         configuration.threads = self.threads
         configuration.followSymlinks = self.followSymlinks
         configuration.showHidden = self.hidden
+        if let line = CGIOptions.parseByteSize(self.maxRequestLine) { configuration.maxRequestLineBytes = Int(line) }
+        configuration.maxHeaderCount = self.maxHeaders
+        if let block = CGIOptions.parseByteSize(self.maxHeaderBytes) {
+            configuration.maxHeaderBytes = Int(block)
+            configuration.maxHeaderFieldBytes = min(configuration.maxHeaderFieldBytes, Int(block))
+        }
         return configuration
     }
+
+    static let minimumRequestLine: Int64 = 64
+    static let minimumHeaderBlock: Int64 = 256
+    static let maximumHeaderBlock: Int64 = 16 << 20
 
     var cgiOptions: CGIOptions {
         var options = CGIOptions()

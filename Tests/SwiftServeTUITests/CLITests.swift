@@ -62,7 +62,7 @@ import Testing
     @Test func helpListsEveryOptionWithExamples() throws {
         let result = try Self.run(["--help"])
         #expect(result.status == 0)
-        for flag in ["--port", "--bind", "--directory", "--protocol", "--cgi", "--timeout", "--no-tui", "--follow-symlinks", "--hidden", "--cgi-dir", "--cgi-timeout", "--cgi-max-body", "Examples:"] {
+        for flag in ["--port", "--bind", "--directory", "--protocol", "--cgi", "--timeout", "--no-tui", "--follow-symlinks", "--hidden", "--cgi-dir", "--cgi-timeout", "--cgi-max-body", "--max-request-line", "--max-headers", "--max-header-bytes", "Examples:"] {
             #expect(result.stdout.contains(flag), "help lacks \(flag)")
         }
     }
@@ -81,6 +81,10 @@ import Testing
         (["--cgi", "--cgi-timeout", "0"], "--cgi-timeout"),
         (["--cgi", "--cgi-dir", "/"], "--cgi-dir"),
         (["--cgi-dir", "/scripts"], "--cgi-dir needs --cgi"),
+        (["--max-request-line", "10"], "--max-request-line"),
+        (["--max-request-line", "huge"], "--max-request-line"),
+        (["--max-headers", "0"], "--max-headers"),
+        (["--max-header-bytes", "1G"], "--max-header-bytes"),
     ])
     func badInputIsOneLineAndNonZero(arguments: [String], message: String) throws {
         let result = try Self.run(arguments + ["--no-tui"])
@@ -109,6 +113,30 @@ import Testing
         #expect(result.stderr.contains("127.0.0.1 port \(blocker.port)"))
         #expect(result.stderr.contains("--port 0"))
         #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func requestLimitsComeFromTheFlags() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("hello".utf8).write(to: directory.appendingPathComponent("hi.txt"))
+        let (process, _, _, banner) = try Self.startHeadless(
+            ["-d", directory.path, "--max-request-line", "1K", "--max-headers", "5", "--max-header-bytes", "512"]
+        )
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let port = try #require(Int(banner.split(separator: " ")[5]))
+        let filler = String(repeating: "a", count: 100)
+        #expect(try HTTPGet.fetch(port: port, target: "/hi.txt", headers: ["X-A: \(filler)"]).contains(" 200 "))
+        // Under the defaults (64 KiB, 100 fields, 256 KiB) each of these would be served: a long line,
+        // seven fields (with Host and Connection), and five fields of 640 bytes together.
+        #expect(try HTTPGet.fetch(port: port, target: "/hi.txt?" + String(repeating: "q", count: 1_100)).contains(" 414 "))
+        #expect(try HTTPGet.fetch(port: port, target: "/hi.txt", headers: (1...5).map { "X-\($0): 1" }).contains(" 431 "))
+        #expect(try HTTPGet.fetch(port: port, target: "/hi.txt", headers: (1...3).map { "X-\($0): \(filler)\(filler)" }).contains(" 431 "))
+        // And the server goes on serving.
+        #expect(try HTTPGet.fetch(port: port, target: "/hi.txt").contains(" 200 "))
     }
 
     @Test func headlessServesLogsEscapedAndStopsCleanlyOnSIGTERM() throws {
@@ -297,12 +325,13 @@ enum HTTPGet {
         return fd
     }
 
-    static func fetch(port: Int, target: String) throws -> String {
+    static func fetch(port: Int, target: String, headers: [String] = []) throws -> String {
         guard let fd = Self.connect(port: port) else { throw CocoaError(.fileReadUnknown) }
         defer { close(fd) }
         var tv = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let request = Array("GET \(target) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
+        let extra = headers.map { $0 + "\r\n" }.joined()
+        let request = Array("GET \(target) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\(extra)\r\n".utf8)
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var response: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)

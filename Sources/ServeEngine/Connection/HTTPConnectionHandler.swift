@@ -145,6 +145,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             writer.respond(error: HTTPError(.uriTooLong), closeConnection: true)
             return
         }
+        // NIO's decoder counts the request line in its header budget: the exact check is here.
+        if head.headers.count > configuration.maxHeaderCount || Self.headerBytes(head.headers) > configuration.maxHeaderBytes {
+            writer.respond(error: HTTPError(.init(statusCode: 431), message: "Request header fields too large"), closeConnection: true)
+            return
+        }
         // RFC 9110 §15.6.6: only HTTP/1.x is spoken here.
         guard head.version.major == 1 else {
             writer.respond(
@@ -175,6 +180,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         writer.respond(
             error: HTTPError(.notImplemented, message: "Unsupported method ('\(head.method.rawValue)')")
         )
+    }
+
+    /// The size of a header block as sent: `name: value` and CRLF per field.
+    static func headerBytes(_ headers: HTTPHeaders) -> Int {
+        var total = 0
+        for (name, value) in headers { total += name.utf8.count + value.utf8.count + 4 }
+        return total
     }
 
     /// Counts the request, publishes `requestReceived` and makes its writer.
