@@ -185,4 +185,9 @@ def stop_all():
         if kind == "tmux":
             subprocess.run(["tmux", "-L", p, "kill-server"], stderr=subprocess.DEVNULL)
         elif p.poll() is None:
-            p.kill()
+            # SIGTERM first: killing nginx's master outright leaves its workers running, orphaned.
+            p.terminate()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
