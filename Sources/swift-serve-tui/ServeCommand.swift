@@ -92,13 +92,13 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--timeout must be a positive number of seconds")
         }
         guard self.threads >= 0 else { throw ValidationError("--threads must be 0 or more") }
-        guard let line = CGIOptions.parseByteSize(self.maxRequestLine), (Self.minimumRequestLine...Self.maximumHeaderBlock).contains(line) else {
+        guard let line = CGIOptions.parseByteSize(self.maxRequestLine), (Self.minimumRequestLine...Self.maximumLimit).contains(line) else {
             throw ValidationError("--max-request-line: '\(self.maxRequestLine)' is not a size from 64 to 16M (try 8K)")
         }
         guard (1...10_000).contains(self.maxHeaders) else {
             throw ValidationError("--max-headers must be from 1 to 10000")
         }
-        guard let block = CGIOptions.parseByteSize(self.maxHeaderBytes), (Self.minimumHeaderBlock...Self.maximumHeaderBlock).contains(block) else {
+        guard let block = CGIOptions.parseByteSize(self.maxHeaderBytes), (Self.minimumHeaderBlock...Self.maximumLimit).contains(block) else {
             throw ValidationError("--max-header-bytes: '\(self.maxHeaderBytes)' is not a size from 256 to 16M (try 64K)")
         }
         guard !self.bind.isEmpty else { throw ValidationError("--bind needs an address") }
@@ -144,7 +144,8 @@ struct ServeCommand: ParsableCommand {
 
     static let minimumRequestLine: Int64 = 64
     static let minimumHeaderBlock: Int64 = 256
-    static let maximumHeaderBlock: Int64 = 16 << 20
+    /// The largest request line or header block the flags accept.
+    static let maximumLimit: Int64 = 16 << 20
 
     var cgiOptions: CGIOptions {
         var options = CGIOptions()

@@ -145,8 +145,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             writer.respond(error: HTTPError(.uriTooLong), closeConnection: true)
             return
         }
-        // NIO's decoder counts the request line in its header budget: the exact check is here.
-        if head.headers.count > configuration.maxHeaderCount || Self.headerBytes(head.headers) > configuration.maxHeaderBytes {
+        // NIO's decoder counts the request target in its header-size budget (its field count is
+        // exact): the exact size check is here.
+        if Self.headerBytes(head.headers) > configuration.maxHeaderBytes {
             writer.respond(error: HTTPError(.init(statusCode: 431), message: "Request header fields too large"), closeConnection: true)
             return
         }

@@ -146,25 +146,28 @@ public final class ResponseWriter {
     @discardableResult
     public func end() -> EventLoopFuture<Void> {
         guard self.state == .streaming else { return self.eventLoop.makeSucceededVoidFuture() }
+        return self.writeLast(bodyBytes: 0) { promise in
+            if self.raw {
+                self.connection.writeRaw(.byteBuffer(ByteBuffer()), promise: promise)
+            } else {
+                self.connection.write(.end(nil), promise: promise)
+                self.connection.flush()
+            }
+        }
+    }
+
+    /// Ends the response with `write`, which must hand `promise` to the response's last write;
+    /// publishes the outcome once that write is done (counting `bodyBytes` then) and closes the
+    /// connection afterwards if it must.
+    private func writeLast(bodyBytes: Int64, _ write: (EventLoopPromise<Void>) -> Void) -> EventLoopFuture<Void> {
         self.state = .ended
         let close = self.connection.responseWillEnd(self)
         let promise = self.eventLoop.makePromise(of: Void.self)
+        let end = promise.futureResult
         // Before the write: writing the end may deliver the next pipelined request at once, and a
         // close it triggers must wait for this response too.
-        self.connection.responseEndQueued(promise.futureResult)
-        if self.raw {
-            self.connection.writeRaw(.byteBuffer(ByteBuffer()), promise: promise)
-        } else {
-            self.connection.write(.end(nil), promise: promise)
-            self.connection.flush()
-        }
-        self.whenWritten(promise.futureResult, bodyBytes: 0)
-        if close { self.connection.closeAfterResponse() }
-        return promise.futureResult
-    }
-
-    /// Publishes the outcome once `end` (the last write of the response) is done.
-    private func whenWritten(_ end: EventLoopFuture<Void>, bodyBytes: Int64) {
+        self.connection.responseEndQueued(end)
+        write(promise)
         end.assumeIsolated().whenComplete { [self] result in
             self.connection.responseEndWritten(end)
             switch result {
@@ -175,6 +178,8 @@ public final class ResponseWriter {
                 self.finish(.abortedByClient)
             }
         }
+        if close { self.connection.closeAfterResponse() }
+        return end
     }
 
     /// Starts a response whose bytes the caller writes in full, status line and headers included
@@ -204,24 +209,17 @@ public final class ResponseWriter {
             headers.add(name: "Content-Length", value: String(body?.readableBytes ?? 0))
         }
         let head = self.makeHead(status: status, headers: headers)
-        self.state = .ended
-        let close = self.connection.responseWillEnd(self)
-        let promise = self.eventLoop.makePromise(of: Void.self)
-        // Before the writes: writing the end may deliver the next pipelined request at once.
-        self.connection.responseEndQueued(promise.futureResult)
-        var bodyBytes: Int64 = 0
-        if let body, !self.suppressBody, body.readableBytes > 0 {
-            bodyBytes = Int64(body.readableBytes)
-            self.connection.write(.head(head), promise: nil)
-            self.connection.write(.body(body), promise: promise)
-        } else {
-            self.connection.write(.head(head), promise: promise)
+        let sent = body.flatMap { !self.suppressBody && $0.readableBytes > 0 ? $0 : nil }
+        return self.writeLast(bodyBytes: Int64(sent?.readableBytes ?? 0)) { promise in
+            if let sent {
+                self.connection.write(.head(head), promise: nil)
+                self.connection.write(.body(sent), promise: promise)
+            } else {
+                self.connection.write(.head(head), promise: promise)
+            }
+            self.connection.write(.end(nil), promise: nil)
+            self.connection.flush()
         }
-        self.connection.write(.end(nil), promise: nil)
-        self.connection.flush()
-        self.whenWritten(promise.futureResult, bodyBytes: bodyBytes)
-        if close { self.connection.closeAfterResponse() }
-        return promise.futureResult
     }
 
     /// `respond(status:headers:body:)` for an in-memory body.

@@ -59,14 +59,9 @@ final class FileResponder: RequestResponder {
         self.writer = writer
         let request = writer.request
         let environment = writer.environment
-        if let cache = environment.fileCache, let path = SafePath.plainPath(request.rawPath, under: environment.root.path),
-            let entry = cache.acquire(path)
-        {
-            // A file served moments ago and unchanged since: no decoding, no thread-pool hop.
-            self.cached = (cache, entry)
-            self.sendFile(entry.handle, attributes: entry.attributes, baseHeaders: entry.headers, content: entry.content, writer: writer)
-            return
-        }
+        // A path in normal form names its cache entry as it is: no decoding on a hit.
+        let plain = SafePath.plainPath(request.rawPath, under: environment.root.path)
+        if let plain, self.answeredFromCache(plain, writer: writer) { return }
         let resolved: SafePath.Resolved
         do {
             resolved = try SafePath.resolve(request.rawPath)
@@ -77,13 +72,11 @@ final class FileResponder: RequestResponder {
             writer.respond(error: HTTPError(.badRequest, message: "Bad request path encoding"))
             return
         }
-        if let cache = environment.fileCache, !resolved.hasTrailingSlash, !resolved.components.isEmpty {
-            if let entry = cache.acquire(resolved.path(under: environment.root.path)) {
-                // Served moments ago under a path that is not in normal form (`%41`, `//`, `./`).
-                self.cached = (cache, entry)
-                self.sendFile(entry.handle, attributes: entry.attributes, baseHeaders: entry.headers, content: entry.content, writer: writer)
-                return
-            }
+        // Other spellings of a file (`%41`, `//`, `./`); a plain path has been looked up already.
+        if plain == nil, !resolved.hasTrailingSlash, !resolved.components.isEmpty,
+            self.answeredFromCache(resolved.path(under: environment.root.path), writer: writer)
+        {
+            return
         }
         let rawPath = String(request.rawPath)
         let query = String(request.query)
@@ -97,6 +90,15 @@ final class FileResponder: RequestResponder {
             case .failure(let error): writer.fail(message: "file lookup failed: \(error)")
             }
         }
+    }
+
+    /// Answers with the cache's entry for `path` when it holds one still naming the same file (served
+    /// moments ago, unchanged since): no thread-pool hop.
+    private func answeredFromCache(_ path: String, writer: ResponseWriter) -> Bool {
+        guard let cache = writer.environment.fileCache, let entry = cache.acquire(path) else { return false }
+        self.cached = (cache, entry)
+        self.sendFile(entry.handle, attributes: entry.attributes, baseHeaders: entry.headers, content: entry.content, writer: writer)
+        return true
     }
 
     func cancel() {

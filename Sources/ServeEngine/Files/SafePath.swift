@@ -66,27 +66,21 @@ public enum SafePath {
     public static func plainPath(_ rawPath: Substring, under root: String) -> String? {
         let utf8 = rawPath.utf8
         guard utf8.count > 1, utf8.first == UInt8(ascii: "/") else { return nil }
-        // Bytes of the current component, and how many of them are dots.
+        // A component needs work unless it has bytes and is more than one or two dots.
+        func isPlain(length: Int, dots: Int) -> Bool { length > 0 && (dots < length || length > 2) }
         var length = 0
         var dots = 0
         for byte in utf8.dropFirst() {
-            switch byte {
-            case UInt8(ascii: "/"):
-                if length == 0 || dots == length && length <= 2 { return nil }
-                length = 0
-                dots = 0
+            if byte == UInt8(ascii: "/") {
+                guard isPlain(length: length, dots: dots) else { return nil }
+                (length, dots) = (0, 0)
                 continue
-            case UInt8(ascii: "."):
-                dots += 1
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                break
-            default:
-                return nil
             }
+            guard Self.isUnreserved(byte) else { return nil }
+            if byte == UInt8(ascii: ".") { dots += 1 }
             length += 1
         }
-        if length == 0 || dots == length && length <= 2 { return nil }
+        guard isPlain(length: length, dots: dots) else { return nil }
         var path = root == "/" ? "" : root
         path.reserveCapacity(path.utf8.count + utf8.count)
         path += rawPath
@@ -135,15 +129,18 @@ public enum SafePath {
     /// Percent-encodes every byte outside RFC 3986's unreserved set, for links to names that
     /// contain spaces, `#`, `?`, `%`, `&`, markup, CJK or emoji.
     public static func percentEncode(_ bytes: some Sequence<UInt8>) -> String {
-        Self.percentEncode(bytes) { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                true
-            default:
-                false
-            }
+        Self.percentEncode(bytes, keeping: Self.isUnreserved)
+    }
+
+    /// RFC 3986 §2.3: letters, digits, `-`, `.`, `_`, `~`.
+    static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"):
+            true
+        default:
+            false
         }
     }
 

@@ -91,20 +91,32 @@ public enum HTTPDate {
     }
 }
 
+/// A date formatted at most once per second: the `Date` header of every response, the access log's
+/// date of every line.
+public struct SecondCache {
+    private var second = Int64.min
+    private var formatted = ""
+
+    public init() {}
+
+    /// `format(seconds)`, reused while `seconds` stays the same.
+    public mutating func text(forSecondsSinceEpoch seconds: Int64, _ format: (Int64) -> String) -> String {
+        if seconds != self.second {
+            self.second = seconds
+            self.formatted = format(seconds)
+        }
+        return self.formatted
+    }
+}
+
 /// The `Date` header value, formatted at most once per second per event loop.
 ///
 /// One instance belongs to one event loop and is only touched from it, so it needs no lock.
 final class DateHeaderCache: @unchecked Sendable {
-    private var second: Int64 = -1
-    private var value = ""
+    private var cache = SecondCache()
 
     /// The current `Date` value.
     func current() -> String {
-        let now = EventTime.now().secondsSinceEpoch
-        if now != self.second {
-            self.second = now
-            self.value = HTTPDate.format(secondsSinceEpoch: now)
-        }
-        return self.value
+        self.cache.text(forSecondsSinceEpoch: EventTime.now().secondsSinceEpoch, HTTPDate.format)
     }
 }

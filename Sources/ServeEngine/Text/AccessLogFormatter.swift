@@ -15,7 +15,7 @@ public enum AccessLogFormatter {
     public static func append(_ request: RequestFinished, to out: inout String, dates: inout DateCache) {
         out += request.peer
         out += " - - ["
-        out += dates.text(forSecondsSinceEpoch: request.time.secondsSinceEpoch)
+        out += dates.text(forSecondsSinceEpoch: request.time.secondsSinceEpoch, HTTPDate.logFormat)
         out += "] \""
         if request.target == "-" {
             out += "-"
@@ -39,20 +39,7 @@ public enum AccessLogFormatter {
     }
 
     /// python's log date (`25/Nov/2026 05:52:43`), formatted once per second.
-    public struct DateCache {
-        private var second = Int64.min
-        private var formatted = ""
-
-        public init() {}
-
-        public mutating func text(forSecondsSinceEpoch seconds: Int64) -> String {
-            if seconds != self.second {
-                self.second = seconds
-                self.formatted = HTTPDate.logFormat(secondsSinceEpoch: seconds)
-            }
-            return self.formatted
-        }
-    }
+    public typealias DateCache = SecondCache
 
     /// `- - - [date] message`, python's `log_message` shape for lines that are not requests.
     public static func line(for log: LogLine) -> String {
