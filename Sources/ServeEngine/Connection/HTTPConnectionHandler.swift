@@ -13,7 +13,7 @@ import NIOHTTP1
 /// in order), applies the keep-alive and timeout rules of `ConnectionStateMachine`, maps parser
 /// errors to python's status codes, dispatches each request to the first `RequestHandler` that
 /// claims it, and publishes the connection's events.
-final class HTTPConnectionHandler: ChannelInboundHandler {
+final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -23,6 +23,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var dateCache: DateHeaderCache?
     private var fileCache: OpenFileCache?
+    private var addressNames: AddressNames?
     private let id: ConnectionID
     private(set) var peerDescription = "-"
     private var peer: SocketAddress?
@@ -30,7 +31,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var requestCount = 0
     private var writer: ResponseWriter?
     private var responder: (any RequestResponder)?
-    private var timer: Scheduled<Void>?
+    private var timers: ConnectionTimers?
+    /// When `timers` next calls `timerDue` (the state machine's deadline, or later).
+    private(set) var timerDeadline: Int64 = .max
+    var timerSlot = -1
     private var closeReason: CloseReason?
     /// The end of the last response handed to the channel, until it is written.
     private var unwrittenEnd: EventLoopFuture<Void>?
@@ -53,14 +57,16 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.dateCache = self.server.dateCache(for: context.eventLoop)
-        self.fileCache = self.server.fileCache(for: context.eventLoop)
+        let loopState = self.server.loopState(for: context.eventLoop)
+        self.dateCache = loopState.dateCache
+        self.fileCache = loopState.fileCache
+        self.addressNames = loopState.addressNames
+        self.timers = loopState.timers
         if context.channel.isActive { self.becameActive(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        self.timer = nil
+        self.timers?.remove(self)
         self.context = nil
     }
 
@@ -74,27 +80,28 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         self.isActive = true
         self.peer = context.channel.remoteAddress
         self.local = context.channel.localAddress
-        self.peerDescription = Self.describe(self.peer)
+        let names = self.addressNames ?? AddressNames()
+        self.peerDescription = names.peer(self.peer)
         self.server.registry.add(self.id, context.channel)
         self.server.bus.publish(
             .connectionOpened(
                 ConnectionOpened(
                     id: self.id,
                     peer: self.peerDescription,
-                    local: Self.describe(self.local, withPort: true),
+                    local: names.local(self.local),
                     time: .now()
                 )
             )
         )
         self.machine.activity(now: WallClock.monotonicNanoseconds())
-        self.armTimer(context: context)
+        self.timerDeadline = self.machine.deadline
+        self.timers?.add(self)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         if self.isActive {
             self.isActive = false
-            self.timer?.cancel()
-            self.timer = nil
+            self.timers?.remove(self)
             self.machine.closing()
             let responder = self.responder
             self.responder = nil
@@ -435,34 +442,23 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     // MARK: Timer
 
-    private func armTimer(context: ChannelHandlerContext) {
-        guard self.timer == nil else { return }
-        self.schedule(at: self.machine.deadline, context: context)
-    }
-
-    private func schedule(at deadline: Int64, context: ChannelHandlerContext) {
-        let delay = max(0, deadline - WallClock.monotonicNanoseconds())
-        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay)) { [self] in
-            self.timerFired()
-        }
-    }
-
-    private func timerFired() {
-        self.timer = nil
+    /// The deadline passed (`ConnectionTimers` checks every connection of the loop periodically).
+    func timerDue(now: Int64) {
+        self.timerDeadline = .max
         guard let context = self.context, self.isActive else { return }
         // Reads counted by the tracker are activity too.
         if self.tracker.lastRead > self.machine.lastActivity, self.machine.phase != .awaitingHead {
             self.machine.activity(now: self.tracker.lastRead)
         }
         let action = self.machine.timerFired(
-            now: WallClock.monotonicNanoseconds(),
+            now: now,
             partialRequest: self.tracker.partialRequest,
             waitingForClient: (self.writer?.pendingWrites ?? 0) > 0,
             responseStarted: self.writer?.hasStarted ?? false
         )
         switch action {
         case .rearm(let deadline):
-            self.schedule(at: deadline, context: context)
+            self.timerDeadline = deadline
         case .close(let reason, let sendTimeoutResponse):
             if sendTimeoutResponse {
                 if let writer = self.writer, !writer.hasStarted {

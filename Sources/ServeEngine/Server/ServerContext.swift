@@ -15,8 +15,7 @@ final class ServerContext: Sendable {
     /// Set while a graceful stop is under way, so closing connections report `serverStopping`.
     let stopping = ManagedAtomic<Bool>(false)
     private let nextConnectionID = ManagedAtomic<UInt64>(0)
-    private let dateCaches: [ObjectIdentifier: DateHeaderCache]
-    private let fileCaches: [ObjectIdentifier: OpenFileCache]
+    private let loops: [ObjectIdentifier: LoopState]
 
     init(
         configuration: ServerConfiguration,
@@ -32,28 +31,28 @@ final class ServerContext: Sendable {
         self.root = root
         self.threadPool = threadPool
         self.fileIO = NonBlockingFileIO(threadPool: threadPool)
-        var caches: [ObjectIdentifier: DateHeaderCache] = [:]
-        var files: [ObjectIdentifier: OpenFileCache] = [:]
+        var loops: [ObjectIdentifier: LoopState] = [:]
         for loop in eventLoops {
-            caches[ObjectIdentifier(loop)] = DateHeaderCache()
-            files[ObjectIdentifier(loop)] = OpenFileCache(eventLoop: loop)
+            loops[ObjectIdentifier(loop)] = LoopState(
+                fileCache: OpenFileCache(eventLoop: loop),
+                timers: ConnectionTimers(eventLoop: loop, timeoutNanoseconds: configuration.timeoutNanoseconds)
+            )
         }
-        self.dateCaches = caches
-        self.fileCaches = files
+        self.loops = loops
     }
 
     func makeConnectionID() -> ConnectionID {
         ConnectionID(self.nextConnectionID.wrappingIncrementThenLoad(ordering: .relaxed))
     }
 
-    /// The `Date` cache of `loop`; a private one if the loop is not ours (embedded tests).
-    func dateCache(for loop: EventLoop) -> DateHeaderCache {
-        self.dateCaches[ObjectIdentifier(loop)] ?? DateHeaderCache()
-    }
-
-    /// The open-file cache of `loop`; `nil` if the loop is not ours (embedded tests).
-    func fileCache(for loop: EventLoop) -> OpenFileCache? {
-        self.fileCaches[ObjectIdentifier(loop)]
+    /// What the connections of `loop` share; a private one without a file cache if the loop is not
+    /// ours (embedded tests).
+    func loopState(for loop: EventLoop) -> LoopState {
+        self.loops[ObjectIdentifier(loop)]
+            ?? LoopState(
+                fileCache: nil,
+                timers: ConnectionTimers(eventLoop: loop, timeoutNanoseconds: self.configuration.timeoutNanoseconds)
+            )
     }
 
     /// What a handler gets for one request: the root as it is now, and the connection's loop's cache.
@@ -70,7 +69,20 @@ final class ServerContext: Sendable {
 
     /// Closes every cached file, each on its own loop (a stop, or descriptors running out).
     func clearFileCaches() -> [EventLoopFuture<Void>] {
-        self.fileCaches.values.map { cache in cache.eventLoop.submit { cache.removeAll() } }
+        self.loops.values.compactMap(\.fileCache).map { cache in cache.eventLoop.submit { cache.removeAll() } }
+    }
+}
+
+/// What the connections of one event loop share, used only on that loop: one lookup per connection.
+final class LoopState: @unchecked Sendable {
+    let dateCache = DateHeaderCache()
+    let fileCache: OpenFileCache?
+    let addressNames = AddressNames()
+    let timers: ConnectionTimers
+
+    init(fileCache: OpenFileCache?, timers: ConnectionTimers) {
+        self.fileCache = fileCache
+        self.timers = timers
     }
 }
 
