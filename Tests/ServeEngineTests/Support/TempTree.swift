@@ -49,12 +49,26 @@ final class TempTree {
         )
     }
 
-    /// Deterministic pseudo-random bytes.
+    /// Deterministic pseudo-random bytes, eight per step: a byte-at-a-time `map` took seconds per
+    /// 64 MiB in debug builds (over a minute under ThreadSanitizer), holding a cooperative thread.
     static func bytes(_ count: Int, seed: UInt64 = 42) -> [UInt8] {
         var state = seed
-        return (0..<count).map { _ in
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return UInt8(truncatingIfNeeded: state >> 33)
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            guard let base = UnsafeMutableRawPointer(buffer.baseAddress) else { return }
+            var offset = 0
+            while offset < count {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                let word = (state ^ (state >> 29)).littleEndian
+                if count - offset >= 8 {
+                    base.storeBytes(of: word, toByteOffset: offset, as: UInt64.self)
+                } else {
+                    for index in 0..<(count - offset) {
+                        base.storeBytes(of: UInt8(truncatingIfNeeded: word >> (8 * index)), toByteOffset: offset + index, as: UInt8.self)
+                    }
+                }
+                offset += 8
+            }
+            initialized = count
         }
     }
 }
