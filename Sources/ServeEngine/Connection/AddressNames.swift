@@ -17,21 +17,21 @@ final class AddressNames {
 
     /// The client's address as python shows it (`127.0.0.1`, `::1`), without the port.
     func peer(_ address: SocketAddress?) -> String {
-        guard let address, let key = Key(address, withPort: false) else { return HTTPConnectionHandler.describe(address) }
-        if let last = self.lastPeer, last.key == key { return last.name }
-        let name = HTTPConnectionHandler.describe(address)
-        self.lastPeer = (key, name)
-        return name
+        Self.name(of: address, withPort: false, last: &self.lastPeer)
     }
 
     /// The local address with its port (`127.0.0.1:8000`, `[::1]:8000`).
     func local(_ address: SocketAddress?) -> String {
-        guard let address, let key = Key(address, withPort: true) else {
-            return HTTPConnectionHandler.describe(address, withPort: true)
+        Self.name(of: address, withPort: true, last: &self.lastLocal)
+    }
+
+    private static func name(of address: SocketAddress?, withPort: Bool, last: inout (key: Key, name: String)?) -> String {
+        guard let address, let key = Key(address, withPort: withPort) else {
+            return HTTPConnectionHandler.describe(address, withPort: withPort)
         }
-        if let last = self.lastLocal, last.key == key { return last.name }
-        let name = HTTPConnectionHandler.describe(address, withPort: true)
-        self.lastLocal = (key, name)
+        if let last, last.key == key { return last.name }
+        let name = HTTPConnectionHandler.describe(address, withPort: withPort)
+        last = (key, name)
         return name
     }
 

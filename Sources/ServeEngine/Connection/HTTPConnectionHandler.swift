@@ -21,9 +21,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
     private let tracker: InboundActivityTracker
     private var machine: ConnectionStateMachine
     private var context: ChannelHandlerContext?
-    private var dateCache: DateHeaderCache?
-    private var fileCache: OpenFileCache?
-    private var addressNames: AddressNames?
+    /// The caches and timers of the connection's event loop (set in `handlerAdded`).
+    private var loop: LoopState?
     private let id: ConnectionID
     private(set) var peerDescription = "-"
     private var peer: SocketAddress?
@@ -31,8 +30,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
     private var requestCount = 0
     private var writer: ResponseWriter?
     private var responder: (any RequestResponder)?
-    private var timers: ConnectionTimers?
-    /// When `timers` next calls `timerDue` (the state machine's deadline, or later).
+    /// When the loop's timers next call `timerDue` (the state machine's deadline, or later).
     private(set) var timerDeadline: Int64 = .max
     var timerSlot = -1
     private var closeReason: CloseReason?
@@ -57,16 +55,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let loopState = self.server.loopState(for: context.eventLoop)
-        self.dateCache = loopState.dateCache
-        self.fileCache = loopState.fileCache
-        self.addressNames = loopState.addressNames
-        self.timers = loopState.timers
+        self.loop = self.server.loopState(for: context.eventLoop)
         if context.channel.isActive { self.becameActive(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.timers?.remove(self)
+        self.loop?.timers.remove(self)
         self.context = nil
     }
 
@@ -80,7 +74,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
         self.isActive = true
         self.peer = context.channel.remoteAddress
         self.local = context.channel.localAddress
-        let names = self.addressNames ?? AddressNames()
+        let names = self.loop?.addressNames ?? AddressNames()
         self.peerDescription = names.peer(self.peer)
         self.server.registry.add(self.id, context.channel)
         self.server.bus.publish(
@@ -95,13 +89,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
         )
         self.machine.activity(now: WallClock.monotonicNanoseconds())
         self.timerDeadline = self.machine.deadline
-        self.timers?.add(self)
+        self.loop?.timers.add(self)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         if self.isActive {
             self.isActive = false
-            self.timers?.remove(self)
+            self.loop?.timers.remove(self)
             self.machine.closing()
             let responder = self.responder
             self.responder = nil
@@ -221,7 +215,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
         )
         let writer = ResponseWriter(
             request: request,
-            environment: self.server.environment(fileCache: self.fileCache),
+            environment: self.server.environment(fileCache: self.loop?.fileCache),
             eventLoop: self.context!.eventLoop,
             connection: self,
             bus: self.server.bus,
@@ -313,7 +307,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
 
     var keepsAlive: Bool { self.machine.keepAlive }
 
-    func dateHeader() -> String { self.dateCache?.current() ?? HTTPDate.format(secondsSinceEpoch: EventTime.now().secondsSinceEpoch) }
+    func dateHeader() -> String { self.loop?.dateCache.current() ?? HTTPDate.format(secondsSinceEpoch: EventTime.now().secondsSinceEpoch) }
 
     func write(_ part: HTTPServerResponsePart, promise: EventLoopPromise<Void>?) {
         guard let context = self.bypassContext ?? self.context else {
