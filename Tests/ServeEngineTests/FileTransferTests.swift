@@ -137,3 +137,48 @@ private struct SplitMix {
         return Int((z ^ (z >> 31)) % UInt64(bound))
     }
 }
+
+/// How much unsent data a connection may hold, from how fast its client drains it; without sockets.
+@Suite struct SendBufferPolicyTests {
+    private let fast = SendBufferPolicy.fastWait
+    private let slow = SendBufferPolicy.slowWait + 1
+
+    @Test func startsSmallAndGrowsOnlyAfterEnoughFastWaitsInARow() {
+        var policy = SendBufferPolicy()
+        #expect(policy.limit == SendBufferPolicy.small)
+        for _ in 1..<SendBufferPolicy.fastWaitsToGrow {
+            #expect(policy.waited(nanoseconds: self.fast) == nil)
+        }
+        #expect(policy.limit == SendBufferPolicy.small)
+        #expect(policy.waited(nanoseconds: 0) == SendBufferPolicy.large)
+        #expect(policy.limit == SendBufferPolicy.large)
+        // Already large: fast waits change nothing and ask for no new setsockopt.
+        #expect(policy.waited(nanoseconds: 0) == nil)
+    }
+
+    @Test func oneSlowerWaitStartsTheCountAgain() {
+        var policy = SendBufferPolicy()
+        for _ in 1..<SendBufferPolicy.fastWaitsToGrow { _ = policy.waited(nanoseconds: self.fast) }
+        #expect(policy.waited(nanoseconds: self.fast + 1) == nil)
+        for _ in 1..<SendBufferPolicy.fastWaitsToGrow {
+            #expect(policy.waited(nanoseconds: self.fast) == nil)
+        }
+        #expect(policy.limit == SendBufferPolicy.small)
+        #expect(policy.waited(nanoseconds: self.fast) == SendBufferPolicy.large)
+    }
+
+    @Test func aLongWaitWhileLargeShrinksItAndTheClientMustProveFastAgain() {
+        var policy = SendBufferPolicy()
+        for _ in 1...SendBufferPolicy.fastWaitsToGrow { _ = policy.waited(nanoseconds: 0) }
+        #expect(policy.limit == SendBufferPolicy.large)
+        // Waits up to the slow bound keep it large (a fast client's socket refills in bursts).
+        #expect(policy.waited(nanoseconds: SendBufferPolicy.slowWait) == nil)
+        #expect(policy.waited(nanoseconds: self.slow) == SendBufferPolicy.small)
+        #expect(policy.limit == SendBufferPolicy.small)
+        // Slow waits while small change nothing.
+        #expect(policy.waited(nanoseconds: self.slow) == nil)
+        for _ in 1..<SendBufferPolicy.fastWaitsToGrow { _ = policy.waited(nanoseconds: 0) }
+        #expect(policy.limit == SendBufferPolicy.small)
+        #expect(policy.waited(nanoseconds: 0) == SendBufferPolicy.large)
+    }
+}

@@ -1,6 +1,8 @@
 import Foundation
-import ServeEngine
+import NIOCore
 import Testing
+
+@testable import ServeEngine
 
 /// Big transfers: progress, aborts, and changing the root while a download runs.
 @Suite struct TransferTests {
@@ -157,6 +159,36 @@ import Testing
         let progress = recorder.events.compactMap { if case .bodyProgress(let p) = $0 { p } else { nil } }
         // At least one event per 250 ms of transfer (they are due every 50-100 ms).
         #expect(Double(progress.count) >= seconds * 4 - 2, "\(progress.count) events in \(seconds) s")
+        // A slow client keeps the small unsent limit that makes this possible.
+        #expect(try await Self.unsentLimit(server) == SendBufferPolicy.small)
+        withExtendedLifetime(client) {}
+    }
+
+    /// The `TCP_NOTSENT_LOWAT` of the server's only open connection.
+    private static func unsentLimit(_ server: TestServer) async throws -> Int {
+        let channel = try #require(server.server.connectionChannels.first)
+        return Int(try await channel.getOption(HTTPServer.notSentLowatOption).get())
+    }
+
+    @Test func aFastClientGetsTheLargeUnsentLimitAndLosesItWhenItSlowsDown() async throws {
+        let size = 32 * 1024 * 1024
+        let (tree, server, content) = try await self.serveBigFile(size: size)
+        defer {
+            withExtendedLifetime(tree) {}
+            Task { await server.shutdown() }
+        }
+        let client = try self.beginDownload(server)
+        #expect(try await Self.unsentLimit(server) == SendBufferPolicy.small)
+        let body = try await offCooperativePool { try client.readBytes(size) }
+        #expect(body == content)
+        #expect(try await Self.unsentLimit(server) == SendBufferPolicy.large)
+
+        // The same connection, now read at ~4 MB/s: the first long wait for room shrinks the limit.
+        try client.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = try client.readResponseHead()
+        _ = try await offCooperativePool { try Self.readSlowly(client, size: 8 * 1024 * 1024, chunk: 128 * 1024) }
+        #expect(try await Self.unsentLimit(server) == SendBufferPolicy.small)
+        _ = try await offCooperativePool { try client.readBytes(size - 8 * 1024 * 1024) }
     }
 
     @Test func rootChangeWhileDownloadingFinishesFromTheOldRoot() async throws {

@@ -37,6 +37,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
     /// The end of the last response handed to the channel, until it is written.
     private var unwrittenEnd: EventLoopFuture<Void>?
     private var isActive = false
+    /// How much unsent data the socket may hold.
+    private var sendBuffer = SendBufferPolicy()
     /// Set only to send a 408 between requests: NIO's pipelining handler allows no response while
     /// it waits for a request, so that one response is written past it.
     private var bypassContext: ChannelHandlerContext?
@@ -368,6 +370,15 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
     #endif
 
     func noteWriteProgress() { self.machine.activity(now: WallClock.monotonicNanoseconds()) }
+
+    /// The socket had no room for `nanoseconds` before it took more of a body: may resize how much
+    /// unsent data it holds (see `SendBufferPolicy`).
+    func socketWaitedForRoom(nanoseconds: Int64) {
+        guard let limit = self.sendBuffer.waited(nanoseconds: nanoseconds),
+            let options = self.context?.channel.syncOptions
+        else { return }
+        try? options.setOption(HTTPServer.notSentLowatOption, value: SocketOptionValue(limit))
+    }
 
     /// The current response must close the connection.
     func forceCloseAfterResponse() { self.machine.forceClose() }

@@ -126,6 +126,11 @@ public final class ResponseWriter {
         return result
     }
 
+    /// A body write waited `nanoseconds` for room in the socket (see `SendBufferPolicy`).
+    func socketWaitedForRoom(nanoseconds: Int64) {
+        self.connection.socketWaitedForRoom(nanoseconds: nanoseconds)
+    }
+
     /// A direct body write failed with `errno`: the response is over and the connection closes.
     /// The client going away (EPIPE, ECONNRESET) is an abort; anything else a failure.
     func directWriteFailed(errno code: Int32) {

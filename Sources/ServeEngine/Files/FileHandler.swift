@@ -296,9 +296,13 @@ final class FileResponder: RequestResponder {
                 step = self.transfer.record(writer.sendBodyDirectly(handle, offset: offset, count: count), requested: count)
             case .writeThroughChannel(let offset, let count):
                 let region = FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset) + count)
+                let started = WallClock.monotonicNanoseconds()
                 writer.writeBody(.fileRegion(region)).assumeIsolated().whenComplete { [self] result in
                     switch result {
-                    case .success: self.run(self.transfer.channelWriteSucceeded(count: count), writer: writer, handle: handle)
+                    case .success:
+                        // One byte is the wait for room in a full socket (a larger piece: no socket).
+                        if count == 1 { writer.socketWaitedForRoom(nanoseconds: WallClock.monotonicNanoseconds() - started) }
+                        self.run(self.transfer.channelWriteSucceeded(count: count), writer: writer, handle: handle)
                     case .failure: self.closeFile()
                     }
                 }

@@ -294,7 +294,8 @@ public final class HTTPServer: Sendable {
     #endif
     /// A connection is writable again once less than this is unsent, instead of after a third of a
     /// multi-MB autotuned buffer drains: slow downloads then report progress several times a second.
-    static let notSentLowat: SocketOptionValue = 128 * 1024
+    /// A connection whose client proves fast gets a larger limit (`SendBufferPolicy`).
+    static let notSentLowat = SocketOptionValue(SendBufferPolicy.small)
 
     private static func describe(errno code: CInt) -> String {
         guard let message = strerror(code) else { return "error \(code)" }
