@@ -59,6 +59,15 @@ import Testing
         #expect(try await channel.getOption(.maxMessagesPerRead).get() == 16)
         withExtendedLifetime(client) {}
     }
+
+    /// The listener accepts up to 16 connections per wakeup (NIO's default is 4).
+    @Test func theListenerAcceptsSeveralConnectionsPerWakeup() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let listener = try #require(server.server.listeningChannels.first)
+        #expect(try await listener.getOption(.maxMessagesPerRead).get() == 16)
+        #expect(try await listener.getOption(.backlog).get() == 512)
+    }
 }
 
 /// The per-loop timeout sweep, without sockets.

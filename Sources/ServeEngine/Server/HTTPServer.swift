@@ -64,6 +64,9 @@ public final class HTTPServer: Sendable {
     /// The open connections' channels (for tests).
     var connectionChannels: [Channel] { self.context.registry.channels }
 
+    /// The listening channels (for tests).
+    var listeningChannels: [Channel] { self.listener.withLockedValue { $0.channels } }
+
     /// The port in use (the real one when 0 was asked for).
     public var port: Int { self.listener.withLockedValue { $0.port } }
 
@@ -230,6 +233,9 @@ public final class HTTPServer: Sendable {
                 }
             }
             .serverChannelOption(.backlog, value: 512)
+            // Up to 16 accepts per wakeup of the listener instead of NIO's 4: with many clients
+            // connecting at once (bench scenario b) ~5-15 % less CPU per connection.
+            .serverChannelOption(.maxMessagesPerRead, value: 16)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // Inherited by accepted connections on Linux (see `configureOptions`).
             .serverChannelOption(Self.notSentLowatOption, value: Self.notSentLowat)
