@@ -4,10 +4,10 @@
 /// A small limit (the listener's 128 KiB, inherited by every connection) makes the socket writable
 /// again soon after it filled, so the bytes the kernel takes, and the dashboard's progress for a slow
 /// download, advance several times a second. For a fast client it costs a wakeup and a one-byte write
-/// per 128 KiB: four parallel 100 MiB downloads on loopback ran ~17 % slower than with a 4 MiB
-/// limit (bench scenario d). So a connection starts small, moves to the large limit once the socket
-/// has come back quickly `fastWaitsToGrow` times in a row, and moves back when one wait is long
-/// enough that progress would visibly stall.
+/// per 128 KiB: four parallel 100 MiB downloads on loopback took 0.48 s of server CPU per GB against
+/// 0.21 s with a 4 MiB limit (bench scenario d). So a connection starts small, moves to the large
+/// limit once the socket has come back quickly `fastWaitsToGrow` times in a row, and moves back when
+/// one wait is long enough that progress would visibly stall.
 ///
 /// Pure state: `HTTPConnectionHandler` reports each wait for room and applies what this returns.
 struct SendBufferPolicy: Equatable, Sendable {
