@@ -140,13 +140,15 @@ private struct SplitMix {
 
 /// How much unsent data a connection may hold, from how fast its client drains it; without sockets.
 @Suite struct SendBufferPolicyTests {
-    private let fast = SendBufferPolicy.fastWait
-    private let slow = SendBufferPolicy.slowWait + 1
+    private let thresholds = SendBufferPolicy.Thresholds()
+    private var fast: Int64 { self.thresholds.fastWait }
+    private var slow: Int64 { self.thresholds.slowWait + 1 }
+    private var toGrow: Int { self.thresholds.fastWaitsToGrow }
 
     @Test func startsSmallAndGrowsOnlyAfterEnoughFastWaitsInARow() {
         var policy = SendBufferPolicy()
         #expect(policy.limit == SendBufferPolicy.small)
-        for _ in 1..<SendBufferPolicy.fastWaitsToGrow {
+        for _ in 1..<self.toGrow {
             #expect(policy.waited(nanoseconds: self.fast) == nil)
         }
         #expect(policy.limit == SendBufferPolicy.small)
@@ -158,9 +160,9 @@ private struct SplitMix {
 
     @Test func oneSlowerWaitStartsTheCountAgain() {
         var policy = SendBufferPolicy()
-        for _ in 1..<SendBufferPolicy.fastWaitsToGrow { _ = policy.waited(nanoseconds: self.fast) }
+        for _ in 1..<self.toGrow { _ = policy.waited(nanoseconds: self.fast) }
         #expect(policy.waited(nanoseconds: self.fast + 1) == nil)
-        for _ in 1..<SendBufferPolicy.fastWaitsToGrow {
+        for _ in 1..<self.toGrow {
             #expect(policy.waited(nanoseconds: self.fast) == nil)
         }
         #expect(policy.limit == SendBufferPolicy.small)
@@ -169,16 +171,24 @@ private struct SplitMix {
 
     @Test func aLongWaitWhileLargeShrinksItAndTheClientMustProveFastAgain() {
         var policy = SendBufferPolicy()
-        for _ in 1...SendBufferPolicy.fastWaitsToGrow { _ = policy.waited(nanoseconds: 0) }
+        for _ in 1...self.toGrow { _ = policy.waited(nanoseconds: 0) }
         #expect(policy.limit == SendBufferPolicy.large)
         // Waits up to the slow bound keep it large (a fast client's socket refills in bursts).
-        #expect(policy.waited(nanoseconds: SendBufferPolicy.slowWait) == nil)
+        #expect(policy.waited(nanoseconds: self.thresholds.slowWait) == nil)
         #expect(policy.waited(nanoseconds: self.slow) == SendBufferPolicy.small)
         #expect(policy.limit == SendBufferPolicy.small)
         // Slow waits while small change nothing.
         #expect(policy.waited(nanoseconds: self.slow) == nil)
-        for _ in 1..<SendBufferPolicy.fastWaitsToGrow { _ = policy.waited(nanoseconds: 0) }
+        for _ in 1..<self.toGrow { _ = policy.waited(nanoseconds: 0) }
         #expect(policy.limit == SendBufferPolicy.small)
         #expect(policy.waited(nanoseconds: 0) == SendBufferPolicy.large)
+    }
+
+    @Test func thresholdsCanBeLoosened() {
+        var policy = SendBufferPolicy(.init(fastWait: 40_000_000, fastWaitsToGrow: 2, slowWait: 200_000_000))
+        #expect(policy.waited(nanoseconds: 30_000_000) == nil)
+        #expect(policy.waited(nanoseconds: 40_000_000) == SendBufferPolicy.large)
+        #expect(policy.waited(nanoseconds: 200_000_000) == nil)
+        #expect(policy.waited(nanoseconds: 200_000_001) == SendBufferPolicy.small)
     }
 }

@@ -171,8 +171,15 @@ import Testing
     }
 
     @Test func aFastClientGetsTheLargeUnsentLimitAndLosesItWhenItSlowsDown() async throws {
+        let tree = try TempTree()
         let size = 32 * 1024 * 1024
-        let (tree, server, content) = try await self.serveBigFile(size: size)
+        let content = TempTree.bytes(size)
+        try tree.write("big.bin", content)
+        // Looser than the defaults, which a sanitizer build's own latency alone can exceed: "fast" is
+        // a socket that took more within 40 ms eight times in a row, "slow" one wait over 200 ms.
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root) {
+            $0.sendBufferThresholds = .init(fastWait: 40_000_000, fastWaitsToGrow: 8, slowWait: 200_000_000)
+        }
         defer {
             withExtendedLifetime(tree) {}
             Task { await server.shutdown() }
@@ -183,12 +190,21 @@ import Testing
         #expect(body == content)
         #expect(try await Self.unsentLimit(server) == SendBufferPolicy.large)
 
-        // The same connection, now read at ~4 MB/s: the first long wait for room shrinks the limit.
+        // The same connection read at ~2.5 MB/s: with 4 MiB allowed, the socket has room again only
+        // after about a megabyte drains (~0.4 s), which shrinks the limit; small, each wait is ~0.1 s.
         try client.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
         _ = try client.readResponseHead()
-        _ = try await offCooperativePool { try Self.readSlowly(client, size: 8 * 1024 * 1024, chunk: 128 * 1024) }
+        let slowPart = 8 * 1024 * 1024
+        _ = try await offCooperativePool {
+            var received = 0
+            while received < slowPart {
+                received += try client.readBytes(256 * 1024).count
+                usleep(100_000)
+            }
+            return received
+        }
         #expect(try await Self.unsentLimit(server) == SendBufferPolicy.small)
-        _ = try await offCooperativePool { try client.readBytes(size - 8 * 1024 * 1024) }
+        _ = try await offCooperativePool { try client.readBytes(size - slowPart) }
     }
 
     @Test func rootChangeWhileDownloadingFinishesFromTheOldRoot() async throws {

@@ -38,7 +38,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
     private var unwrittenEnd: EventLoopFuture<Void>?
     private var isActive = false
     /// How much unsent data the socket may hold.
-    private var sendBuffer = SendBufferPolicy()
+    private var sendBuffer: SendBufferPolicy
     /// Set only to send a 408 between requests: NIO's pipelining handler allows no response while
     /// it waits for a request, so that one response is written past it.
     private var bypassContext: ChannelHandlerContext?
@@ -47,6 +47,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
         self.server = server
         self.tracker = tracker
         self.id = server.makeConnectionID()
+        self.sendBuffer = SendBufferPolicy(server.configuration.sendBufferThresholds)
         self.machine = ConnectionStateMachine(
             now: WallClock.monotonicNanoseconds(),
             timeoutNanoseconds: server.configuration.timeoutNanoseconds

@@ -15,31 +15,40 @@ struct SendBufferPolicy: Equatable, Sendable {
     static let small = 128 * 1024
     /// Unsent bytes allowed once the client has proved fast.
     static let large = 4 * 1024 * 1024
-    /// A wait for room at most this long counts as fast.
-    static let fastWait: Int64 = 2_000_000
-    /// Consecutive fast waits before the limit grows.
-    static let fastWaitsToGrow = 8
-    /// A wait longer than this with the large limit shrinks it again (progress is due every 50 ms).
-    static let slowWait: Int64 = 100_000_000
 
+    /// When a client counts as fast or slow.
+    struct Thresholds: Equatable, Sendable {
+        /// A wait for room at most this long counts as fast.
+        var fastWait: Int64 = 2_000_000
+        /// Consecutive fast waits before the limit grows.
+        var fastWaitsToGrow = 8
+        /// A wait longer than this with the large limit shrinks it again (progress is due every 50 ms).
+        var slowWait: Int64 = 100_000_000
+    }
+
+    let thresholds: Thresholds
     /// The limit the socket has now.
     private(set) var limit = Self.small
     private var fastWaits = 0
+
+    init(_ thresholds: Thresholds = Thresholds()) {
+        self.thresholds = thresholds
+    }
 
     /// Records that the socket had no room for `nanoseconds` before it took more. Returns the new
     /// limit to set on the socket when it changes.
     mutating func waited(nanoseconds: Int64) -> Int? {
         if self.limit == Self.small {
-            guard nanoseconds <= Self.fastWait else {
+            guard nanoseconds <= self.thresholds.fastWait else {
                 self.fastWaits = 0
                 return nil
             }
             self.fastWaits += 1
-            guard self.fastWaits >= Self.fastWaitsToGrow else { return nil }
+            guard self.fastWaits >= self.thresholds.fastWaitsToGrow else { return nil }
             self.limit = Self.large
             return self.limit
         }
-        guard nanoseconds > Self.slowWait else { return nil }
+        guard nanoseconds > self.thresholds.slowWait else { return nil }
         self.limit = Self.small
         self.fastWaits = 0
         return self.limit
