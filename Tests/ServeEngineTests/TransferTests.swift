@@ -7,11 +7,15 @@ import Testing
 /// Big transfers: progress, aborts, and changing the root while a download runs.
 @Suite struct TransferTests {
     /// Serves a folder holding `big.bin` of `size` pseudo-random bytes.
-    private func serveBigFile(size: Int, seed: UInt64 = 42) async throws -> (TempTree, TestServer, [UInt8]) {
+    private func serveBigFile(
+        size: Int,
+        seed: UInt64 = 42,
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> (TempTree, TestServer, [UInt8]) {
         let tree = try TempTree()
         let content = TempTree.bytes(size, seed: seed)
         try tree.write("big.bin", content)
-        return (tree, try await TestServer.start(handlers: [FileHandler()], directory: tree.root), content)
+        return (tree, try await TestServer.start(handlers: [FileHandler()], directory: tree.root, configure: configure), content)
     }
 
     /// Starts `GET /big.bin` and reads the response head; the body is left to the caller.
@@ -23,11 +27,11 @@ import Testing
     }
 
     /// Reads `size` bytes in `chunk`-sized reads with a pause between them (a slow reader).
-    private static func readSlowly(_ client: RawClient, size: Int, chunk: Int) throws -> Int {
+    private static func readSlowly(_ client: RawClient, size: Int, chunk: Int, pause: UInt32 = 30_000) throws -> Int {
         var received = 0
         while received < size {
             received += try client.readBytes(min(chunk, size - received)).count
-            usleep(30_000)
+            usleep(pause)
         }
         return received
     }
@@ -171,13 +175,10 @@ import Testing
     }
 
     @Test func aFastClientGetsTheLargeUnsentLimitAndLosesItWhenItSlowsDown() async throws {
-        let tree = try TempTree()
         let size = 32 * 1024 * 1024
-        let content = TempTree.bytes(size)
-        try tree.write("big.bin", content)
         // Looser than the defaults, which a sanitizer build's own latency alone can exceed: "fast" is
         // a socket that took more within 40 ms eight times in a row, "slow" one wait over 200 ms.
-        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root) {
+        let (tree, server, content) = try await self.serveBigFile(size: size) {
             $0.sendBufferThresholds = .init(fastWait: 40_000_000, fastWaitsToGrow: 8, slowWait: 200_000_000)
         }
         defer {
@@ -196,12 +197,7 @@ import Testing
         _ = try client.readResponseHead()
         let slowPart = 8 * 1024 * 1024
         _ = try await offCooperativePool {
-            var received = 0
-            while received < slowPart {
-                received += try client.readBytes(256 * 1024).count
-                usleep(100_000)
-            }
-            return received
+            try Self.readSlowly(client, size: slowPart, chunk: 256 * 1024, pause: 100_000)
         }
         #expect(try await Self.unsentLimit(server) == SendBufferPolicy.small)
         _ = try await offCooperativePool { try client.readBytes(size - slowPart) }

@@ -300,8 +300,9 @@ final class FileResponder: RequestResponder {
                 writer.writeBody(.fileRegion(region)).assumeIsolated().whenComplete { [self] result in
                     switch result {
                     case .success:
-                        // One byte is the wait for room in a full socket (a larger piece: no socket).
-                        if count == 1 { writer.socketWaitedForRoom(nanoseconds: WallClock.monotonicNanoseconds() - started) }
+                        if count == FileTransfer.roomProbe {
+                            writer.socketWaitedForRoom(nanoseconds: WallClock.monotonicNanoseconds() - started)
+                        }
                         self.run(self.transfer.channelWriteSucceeded(count: count), writer: writer, handle: handle)
                     case .failure: self.closeFile()
                     }

@@ -48,6 +48,8 @@ struct FileTransfer: Equatable, Sendable {
     static let directCallsPerTurn = 8
     /// Piece size when the channel cannot be bypassed.
     static let channelChunk = 256 * 1024
+    /// What goes through the channel when the socket is full: its completion is the wait for room.
+    static let roomProbe = 1
 
     /// The next byte to send.
     private(set) var offset: Int64
@@ -77,12 +79,12 @@ struct FileTransfer: Equatable, Sendable {
             self.advance(by: Int64(min(count, requested)))
             if self.remaining == 0 { return .end }
             // A short write means the socket buffer filled up: wait for room.
-            if count < requested { return .writeThroughChannel(offset: self.offset, count: 1) }
+            if count < requested { return .writeThroughChannel(offset: self.offset, count: Self.roomProbe) }
             return self.nextDirect()
         case .sent:
             return .stop(errno: 0)
         case .wouldBlock, .queued:
-            return .writeThroughChannel(offset: self.offset, count: 1)
+            return .writeThroughChannel(offset: self.offset, count: Self.roomProbe)
         case .noTransport:
             return .writeThroughChannel(offset: self.offset, count: Int(min(self.remaining, Int64(Self.channelChunk))))
         case .failed(let code):
