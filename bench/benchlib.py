@@ -21,8 +21,11 @@ def sh(command, **kwargs):
 
 
 def build():
+    # Built as it would be deployed: the Swift runtime linked in (`--static-swift-stdlib`). Calls into
+    # it (swift_retain/release, exclusivity checks, thread-locals) then skip the PLT and the dynamic
+    # TLS lookup; server CPU per request in scenarios (a) and (b) fell by ~10-13 % (README).
     log("building release binary")
-    sh(["swift", "build", "-c", "release", "--product", "swift-serve-tui"], cwd=ROOT,
+    sh(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "swift-serve-tui"], cwd=ROOT,
        stdout=subprocess.DEVNULL)
     path = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
                           capture_output=True, text=True).stdout.strip()
