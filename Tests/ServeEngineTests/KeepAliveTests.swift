@@ -35,6 +35,65 @@ import Testing
         #expect(try client.readResponse().bodyText == "GET /fast")
     }
 
+    /// A request the decoder cannot parse, pipelined behind a slow one, is answered after it.
+    @Test func aBadRequestPipelinedBehindASlowOneIsAnsweredInTurn() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        try client.send("GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n")
+        #expect(try client.readResponse().bodyText == "/slow?ms=300")
+        let refused = try client.readResponse()
+        #expect(refused.status == 400)
+        #expect(try client.isClosedByPeer())
+    }
+
+    /// While a response is pending the socket is not read, so a client that pipelines without end
+    /// fills the socket buffers and stalls instead of the server queueing its requests in memory.
+    @Test func pipelinedRequestsBehindAPendingResponseAreNotReadAhead() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        try client.send("GET /slow?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        let padded = Array("GET /next HTTP/1.1\r\nHost: x\r\nX-Pad: \(String(repeating: "p", count: 4000))\r\n\r\n".utf8)
+        let bound = 48 * 1024 * 1024
+        let sent = try await offCooperativePool {
+            var sent = 0
+            var offset = 0  // into `padded`: requests go out back to back
+            // Send until the connection takes nothing for 300 ms (or the bound is passed).
+            while sent < bound {
+                let n = padded[offset...].withUnsafeBytes {
+                    send(client.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+                }
+                if n > 0 {
+                    sent += n
+                    offset = (offset + n) % padded.count
+                    continue
+                }
+                guard errno == EAGAIN || errno == EWOULDBLOCK else { break }
+                var poller = pollfd(fd: client.fd, events: Int16(POLLOUT), revents: 0)
+                if poll(&poller, 1, 300) == 0 { break }
+            }
+            return sent
+        }
+        #expect(sent < bound, "the server kept reading: \(sent) bytes taken")
+        #expect(try client.readResponse().bodyText == "/slow?ms=3000")
+        #expect(try client.readResponse().bodyText == "GET /next")
+    }
+
+    /// A HEAD answer framed as chunked (a stream of unknown length) carries no body and no last
+    /// chunk: the next response on the connection must parse.
+    @Test func headOfAChunkedStreamSendsNoChunks() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let head = try client.get("/stream?chunks=3", method: "HEAD")
+        #expect(head.status == 200)
+        #expect(head.header("transfer-encoding") == "chunked")
+        #expect(head.body.isEmpty)
+        let next = try client.get("/after")
+        #expect(next.bodyText == "GET /after")
+    }
+
     /// `printf 'GET ...GET ...' | nc`: requests pipelined, then the client half-closes. Every answer
     /// must arrive whole and be logged as completed (the first file lookups go to the thread pool,
     /// later ones hit the open-file cache and answer at once).

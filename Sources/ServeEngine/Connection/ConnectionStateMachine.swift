@@ -96,8 +96,8 @@ struct ConnectionStateMachine {
     /// The client will send nothing more (half-close).
     /// Returns `true` when the connection can close now (no exchange in progress). When it is
     /// already closing, whoever moved it there closes it, after flushing what it wrote: closing
-    /// again here would drop a response that ended in the same event-loop turn (NIO's pipelining
-    /// handler delivers a buffered half-close while the last response's end is being written).
+    /// again here would drop a response that ended in the same event-loop turn (a half-close that
+    /// waited behind pipelined requests is handed over right after the last response is written).
     mutating func wantsToClose() -> Bool {
         self.closeAfterResponse = true
         self.keepAlive = false

@@ -4,18 +4,32 @@ import Glibc
 import Darwin
 #endif
 
+import DequeModule
 import NIOCore
 import NIOHTTP1
 
 /// One client connection: the seed's `BaseHTTPRequestHandler.handle()` loop.
 ///
-/// It sits after NIO's decoder and `HTTPServerPipelineHandler` (which answers pipelined requests
-/// in order), applies the keep-alive and timeout rules of `ConnectionStateMachine`, maps parser
-/// errors to python's status codes, dispatches each request to the first `RequestHandler` that
-/// claims it, and publishes the connection's events.
-final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
+/// It sits after NIO's request decoder, applies the keep-alive and timeout rules of
+/// `ConnectionStateMachine`, maps parser errors to python's status codes, dispatches each request to
+/// the first `RequestHandler` that claims it, and publishes the connection's events. Responses leave
+/// as bytes (`ResponseEncoding`).
+///
+/// Pipelined requests are answered one at a time, in order (RFC 9112 §9.3.2), the way NIO's
+/// `HTTPServerPipelineHandler` did it: once a request has arrived whole and its response is not yet
+/// written, what the decoder delivers next waits in `pending`, and the socket is not read until the
+/// response is out, so a client cannot pile up requests behind a slow answer.
+final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    /// What arrived while a response was pending, in arrival order.
+    enum Pending {
+        case part(HTTPServerRequestPart)
+        case parserError(HTTPParserError)
+        case halfClose
+    }
 
     private let server: ServerContext
     private let tracker: InboundActivityTracker
@@ -39,9 +53,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
     private var isActive = false
     /// How much unsent data the socket may hold.
     private var sendBuffer: SendBufferPolicy
-    /// Set only to send a 408 between requests: NIO's pipelining handler allows no response while
-    /// it waits for a request, so that one response is written past it.
-    private var bypassContext: ChannelHandlerContext?
+    /// Requests (and their half-close or parse error) waiting for the current response.
+    private var pending = Deque<Pending>()
+    /// A read was asked for while requests wait: issued once they have gone.
+    private var readHeld = false
+    /// `responseWritten` is handing over waiting input (a delivered request may end its response at once).
+    private var delivering = false
 
     init(server: ServerContext, tracker: InboundActivityTracker) {
         self.server = server
@@ -96,6 +113,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.pending.removeAll()
         if self.isActive {
             self.isActive = false
             self.loop?.timers.remove(self)
@@ -121,7 +139,59 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
     // MARK: Requests
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch Self.unwrapInboundIn(data) {
+        let part = Self.unwrapInboundIn(data)
+        if self.mustWait {
+            self.pending.append(.part(part))
+        } else {
+            self.deliver(part, context: context)
+        }
+    }
+
+    /// A request arrived whole and its response is not written yet.
+    private var responsePending: Bool {
+        if case .active(requestEnded: true, responseEnded: false) = self.machine.phase { return true }
+        return false
+    }
+
+    /// A response is pending or earlier input still waits: what comes next must wait too.
+    private var mustWait: Bool { !self.pending.isEmpty || self.responsePending }
+
+    /// Reads are held while requests wait (the pipelining handler's backpressure).
+    func read(context: ChannelHandlerContext) {
+        if self.mustWait {
+            self.readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// The current response is written: hands over what waited, up to the next request that must
+    /// wait in turn, and reads again once nothing waits.
+    func responseWritten() {
+        guard !self.delivering, let context = self.context else { return }
+        self.delivering = true
+        defer { self.delivering = false }
+        while !self.pending.isEmpty {
+            if self.machine.phase == .closing {
+                // Nothing more is answered on this connection.
+                self.pending.removeAll()
+                return
+            }
+            if self.responsePending { break }
+            switch self.pending.removeFirst() {
+            case .part(let part): self.deliver(part, context: context)
+            case .parserError(let error): self.answerParserError(error, context: context)
+            case .halfClose: self.inputClosed()
+            }
+        }
+        if self.readHeld, !self.mustWait, self.machine.phase != .closing {
+            self.readHeld = false
+            context.read()
+        }
+    }
+
+    private func deliver(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             self.receivedHead(head, context: context)
         case .body(let buffer):
@@ -170,7 +240,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
                 return
             }
             if head.version == .http1_1 {
-                self.write(.head(HTTPResponseHead(version: .http1_1, status: .continue)), promise: nil)
+                self.writeBytes(.byteBuffer(ResponseEncoding.continueHead(allocator: context.channel.allocator)), promise: nil)
                 self.flush()
             }
         }
@@ -232,7 +302,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if let parserError = error as? HTTPParserError {
-            self.answerParserError(parserError, context: context)
+            if self.mustWait {
+                self.pending.append(.parserError(parserError))
+            } else {
+                self.answerParserError(parserError, context: context)
+            }
             return
         }
         if error is ByteToMessageDecoderError {
@@ -299,11 +373,24 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
-            // The client half-closed: finish the current response, then close.
-            if self.machine.wantsToClose() { self.closeWhenWritten(reason: .clientClosed) }
+            // After the requests that came before it.
+            if self.pending.isEmpty { self.inputClosed() } else { self.pending.append(.halfClose) }
+            return
+        }
+        if event is ChannelShouldQuiesceEvent {
+            // The server is stopping: an idle connection closes now, a busy one after its response
+            // (which says `Connection: close` if its head is not out yet). Waiting requests are dropped.
+            self.pending.removeAll()
+            self.closeReason = self.closeReason ?? .serverStopping
+            if self.machine.wantsToClose() { self.close(reason: .serverStopping) }
             return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// The client half-closed: finish the current response, then close.
+    private func inputClosed() {
+        if self.machine.wantsToClose() { self.closeWhenWritten(reason: .clientClosed) }
     }
 
     // MARK: Used by ResponseWriter
@@ -312,32 +399,28 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
 
     func dateHeader() -> String { self.loop?.dateCache.current() ?? HTTPDate.format(secondsSinceEpoch: EventTime.now().secondsSinceEpoch) }
 
-    func write(_ part: HTTPServerResponsePart, promise: EventLoopPromise<Void>?) {
-        guard let context = self.bypassContext ?? self.context else {
+    /// Queues response bytes (the writer frames them).
+    func writeBytes(_ data: IOData, promise: EventLoopPromise<Void>?) {
+        guard let context = self.context else {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        context.write(Self.wrapOutboundOut(part), promise: promise)
+        context.write(Self.wrapOutboundOut(data), promise: promise)
     }
 
-    func flush() { (self.bypassContext ?? self.context)?.flush() }
+    func flush() { self.context?.flush() }
 
-    /// Writes bytes that are already an HTTP response (`nph-` CGI) past the response encoder, and flushes.
+    /// Writes bytes that are already an HTTP response (`nph-` CGI), and flushes.
     func writeRaw(_ data: IOData, promise: EventLoopPromise<Void>?) {
-        guard let context = self.context,
-            let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
-        else {
-            promise?.fail(ChannelError.ioOnClosedChannel)
-            return
-        }
-        encoder.writeAndFlush(NIOAny(data), promise: promise)
+        self.writeBytes(data, promise: promise)
+        self.flush()
     }
 
     /// One `sendfile(2)` of up to `count` bytes of `file` from `offset` straight to the socket,
     /// bypassing NIO's write queue so the caller learns exactly how much the kernel took (see
     /// `FileTransfer`). Only when nothing is queued in the channel, so the bytes keep their order.
     func sendFile(_ file: NIOFileHandle, offset: Int64, count: Int) -> DirectSendResult {
-        guard let context = self.context, self.bypassContext == nil, self.isActive,
+        guard let context = self.context, self.isActive,
             let options = context.channel.syncOptions,
             let queued = try? options.getOption(.bufferedWritableBytes)
         else { return .noTransport }
@@ -451,7 +534,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
     /// The deadline passed (`ConnectionTimers` checks every connection of the loop periodically).
     func timerDue(now: Int64) {
         self.timerDeadline = .max
-        guard let context = self.context, self.isActive else { return }
+        guard self.context != nil, self.isActive else { return }
         // Reads counted by the tracker are activity too.
         if self.tracker.lastRead > self.machine.lastActivity, self.machine.phase != .awaitingHead {
             self.machine.activity(now: self.tracker.lastRead)
@@ -472,9 +555,6 @@ final class HTTPConnectionHandler: ChannelInboundHandler, TimedConnection {
                     writer.respond(error: HTTPError(.requestTimeout), closeConnection: true)
                     self.close(reason: reason)
                 } else {
-                    self.bypassContext = try? context.pipeline.syncOperations.context(
-                        handlerType: HTTPServerPipelineHandler.self
-                    )
                     self.answerWithoutHead(HTTPError(.requestTimeout), reason: reason)
                 }
             } else {

@@ -41,9 +41,14 @@ public final class ResponseWriter {
     /// Body writes handed to the channel and not completed yet.
     private(set) var pendingWrites = 0
     private var suppressBody = false
+    /// The body goes out in chunks (HTTP/1.1, no `Content-Length`, not HEAD).
+    private var chunked = false
     private var headFlushed = false
-    /// The body is the whole response (`nph-` CGI): written past the HTTP encoder, unchanged.
+    /// The body is the whole response (`nph-` CGI): written unchanged, no framing of ours.
     private var raw = false
+    private static let allocator = ByteBufferAllocator()
+    /// Bodies up to this size share one buffer with the head: one write, one `writev` entry.
+    static let inlineBodyLimit = 16 * 1024
 
     /// Minimum spacing of body-progress events.
     static let progressInterval: Int64 = 50_000_000
@@ -81,7 +86,9 @@ public final class ResponseWriter {
         guard self.state == .idle else { return }
         let head = self.makeHead(status: status, headers: headers)
         self.state = .streaming
-        self.connection.write(.head(head), promise: nil)
+        var buffer = Self.allocator.buffer(capacity: 512)
+        ResponseEncoding.writeHead(head, into: &buffer)
+        self.connection.writeBytes(.byteBuffer(buffer), promise: nil)
     }
 
     /// Writes a body part and flushes it. The future completes when the kernel has taken it,
@@ -97,8 +104,14 @@ public final class ResponseWriter {
         self.pendingWrites += 1
         if self.raw {
             self.connection.writeRaw(data, promise: promise)
+        } else if self.chunked, count > 0 {
+            // RFC 9112 §7.1: size line, data, CRLF. An empty part would read as the last chunk.
+            self.connection.writeBytes(.byteBuffer(ResponseEncoding.chunkHeader(count: Int(count), allocator: Self.allocator)), promise: nil)
+            self.connection.writeBytes(data, promise: nil)
+            self.connection.writeBytes(.byteBuffer(ResponseEncoding.chunkTrailer(allocator: Self.allocator)), promise: promise)
+            self.connection.flush()
         } else {
-            self.connection.write(.body(data), promise: promise)
+            self.connection.writeBytes(data, promise: promise)
             self.connection.flush()
         }
         return promise.futureResult.assumeIsolated().map { [self] in
@@ -155,7 +168,9 @@ public final class ResponseWriter {
             if self.raw {
                 self.connection.writeRaw(.byteBuffer(ByteBuffer()), promise: promise)
             } else {
-                self.connection.write(.end(nil), promise: promise)
+                // With a length the end is no bytes; the empty write completes after the body's.
+                let end = self.chunked ? ResponseEncoding.lastChunk(allocator: Self.allocator) : ByteBuffer()
+                self.connection.writeBytes(.byteBuffer(end), promise: promise)
                 self.connection.flush()
             }
         }
@@ -169,8 +184,7 @@ public final class ResponseWriter {
         let close = self.connection.responseWillEnd(self)
         let promise = self.eventLoop.makePromise(of: Void.self)
         let end = promise.futureResult
-        // Before the write: writing the end may deliver the next pipelined request at once, and a
-        // close it triggers must wait for this response too.
+        // Before the write, so a close the write triggers waits for this response too.
         self.connection.responseEndQueued(end)
         write(promise)
         end.assumeIsolated().whenComplete { [self] result in
@@ -184,6 +198,8 @@ public final class ResponseWriter {
             }
         }
         if close { self.connection.closeAfterResponse() }
+        // Only now may the next pipelined request go: its answer must follow this one's bytes.
+        self.connection.responseWritten()
         return end
     }
 
@@ -202,9 +218,9 @@ public final class ResponseWriter {
     /// `Content-Length` is added from the body when absent (not for statuses without a body).
     ///
     /// The hot path of every small file, listing and error page, so it writes as little as it can:
-    /// the completion promise rides on the last write that puts bytes on the wire (the body, or the
-    /// head when there is none), and the end goes down without one, which with `Content-Length`
-    /// framing writes nothing. The body is counted when that write completes.
+    /// the head, and a body up to `inlineBodyLimit` copied after it, as one buffer carrying the
+    /// completion promise (a larger body is a second write carrying it). With `Content-Length`
+    /// framing the end is no bytes. The body is counted when that write completes.
     @discardableResult
     public func respond(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: IOData?) -> EventLoopFuture<Void> {
         guard self.state == .idle else { return self.eventLoop.makeSucceededVoidFuture() }
@@ -215,14 +231,20 @@ public final class ResponseWriter {
         }
         let head = self.makeHead(status: status, headers: headers)
         let sent = body.flatMap { !self.suppressBody && $0.readableBytes > 0 ? $0 : nil }
+        var inline: ByteBuffer?
+        if case .byteBuffer(let bytes) = sent, bytes.readableBytes <= Self.inlineBodyLimit { inline = bytes }
+        var buffer = Self.allocator.buffer(capacity: 512 + (inline?.readableBytes ?? 0))
+        ResponseEncoding.writeHead(head, into: &buffer)
         return self.writeLast(bodyBytes: Int64(sent?.readableBytes ?? 0)) { promise in
-            if let sent {
-                self.connection.write(.head(head), promise: nil)
-                self.connection.write(.body(sent), promise: promise)
+            if var inline {
+                buffer.writeBuffer(&inline)
+                self.connection.writeBytes(.byteBuffer(buffer), promise: promise)
+            } else if let sent {
+                self.connection.writeBytes(.byteBuffer(buffer), promise: nil)
+                self.connection.writeBytes(sent, promise: promise)
             } else {
-                self.connection.write(.head(head), promise: promise)
+                self.connection.writeBytes(.byteBuffer(buffer), promise: promise)
             }
-            self.connection.write(.end(nil), promise: nil)
             self.connection.flush()
         }
     }
@@ -276,8 +298,7 @@ public final class ResponseWriter {
         self.finish(.abortedByClient)
     }
 
-    /// The head as it goes on the wire. The writer owns the framing and connection fields (NIO's
-    /// encoder is told not to touch them, which spares a copy of every response's headers):
+    /// The head as it goes on the wire. The writer owns the framing and connection fields:
     /// `Server`, `Date`, `Connection` and `Transfer-Encoding` are added here and must not come from
     /// the handler; `Content-Length` is dropped where no body may follow.
     private func makeHead(status: HTTPResponseStatus, headers: HTTPHeaders) -> HTTPResponseHead {
@@ -295,9 +316,10 @@ public final class ResponseWriter {
         } else if let length = headers.first(name: "content-length") {
             self.expectedBodyBytes = Int64(length)
         } else if self.responseVersion == .http1_1 {
-            // No length: chunked (the encoder frames the body by this header). A HEAD response
-            // says so too, as the GET would (RFC 9112 §6.1).
+            // No length: chunked. A HEAD response says so too, as the GET would (RFC 9112 §6.1),
+            // but has no body to frame.
             headers.add(name: "Transfer-Encoding", value: "chunked")
+            self.chunked = !self.suppressBody
         } else if !self.isHeadRequest {
             // No length and no chunking in HTTP/1.0: the end of the body is the end of the connection.
             self.connection.forceCloseAfterResponse()

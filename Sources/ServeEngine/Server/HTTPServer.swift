@@ -263,8 +263,10 @@ public final class HTTPServer: Sendable {
         try options.setOption(.maxMessagesPerRead, value: 16)
     }
 
-    /// The per-connection pipeline, assembled in one place: raw-byte observer, NIO's encoder and
-    /// decoder, NIO's pipelining handler (responses in request order), then our connection handler.
+    /// The per-connection pipeline, assembled in one place: raw-byte observer, NIO's request decoder
+    /// (with the server's limits), then our connection handler, which also orders pipelined requests
+    /// and writes responses as bytes (`ResponseEncoding`). NIO's response encoder and pipelining
+    /// handler were here until 2026-12-02; see the README's Performance section.
     static func configurePipeline(
         _ pipeline: ChannelPipeline.SynchronousOperations,
         context: ServerContext,
@@ -272,23 +274,8 @@ public final class HTTPServer: Sendable {
     ) throws {
         let tracker = InboundActivityTracker()
         try pipeline.addHandler(tracker)
-        // NIO's own assembly, so the decoder tells the encoder which requests were HEAD and a HEAD
-        // response of unknown length (a CGI script's) gets no chunked terminator. Its 400 handler is
-        // off: parser errors get python's status codes from the connection handler. Header validation
-        // is off: our headers are built safely and CGI header blocks are validated when parsed.
-        // Framing headers are ours too (`ResponseWriter.makeHead`): NIO's automatic framing removes
-        // `Transfer-Encoding` from every response head, which copies its headers each time.
-        var encoder = HTTPResponseEncoder.Configuration()
-        encoder.automaticallySetFramingHeaders = false
-        try pipeline.configureHTTPServerPipeline(
-            position: .last,
-            withPipeliningAssistance: true,
-            withServerUpgrade: nil,
-            withErrorHandling: false,
-            withOutboundHeaderValidation: false,
-            withEncoderConfiguration: encoder,
-            withDecoderLimitConfiguration: limits
-        )
+        // Parser errors reach the connection handler, which answers them with python's status codes.
+        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)))
         try pipeline.addHandler(HTTPConnectionHandler(server: context, tracker: tracker))
     }
 

@@ -1,0 +1,42 @@
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import ServeEngine
+
+/// Response bytes as written on the wire, without sockets.
+@Suite struct ResponseEncodingTests {
+    private func encoded(_ head: HTTPResponseHead) -> String {
+        var buffer = ByteBufferAllocator().buffer(capacity: 16)
+        ResponseEncoding.writeHead(head, into: &buffer)
+        return String(buffer: buffer)
+    }
+
+    @Test func statusLineThenFieldsInOrderThenABlankLine() {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain")
+        headers.add(name: "Content-Length", value: "5")
+        headers.add(name: "Set-Cookie", value: "a=1")
+        headers.add(name: "Set-Cookie", value: "b=2")
+        let text = self.encoded(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))
+        #expect(text == "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n")
+    }
+
+    @Test func versionAndStatusAsGiven() {
+        #expect(self.encoded(HTTPResponseHead(version: .http1_0, status: .notFound)) == "HTTP/1.0 404 Not Found\r\n\r\n")
+        // A CGI script's own status and reason.
+        let custom = HTTPResponseHead(version: .http1_1, status: .custom(code: 299, reasonPhrase: "Fine Thanks"))
+        #expect(self.encoded(custom) == "HTTP/1.1 299 Fine Thanks\r\n\r\n")
+        #expect(self.encoded(HTTPResponseHead(version: .http1_1, status: .imATeapot)) == "HTTP/1.1 418 I'm a teapot\r\n\r\n")
+        #expect(self.encoded(HTTPResponseHead(version: .http1_1, status: .continue)) == "HTTP/1.1 100 Continue\r\n\r\n")
+        #expect(String(buffer: ResponseEncoding.continueHead(allocator: ByteBufferAllocator())) == "HTTP/1.1 100 Continue\r\n\r\n")
+    }
+
+    @Test(arguments: [(1, "1"), (15, "f"), (255, "ff"), (65_536, "10000")])
+    func chunkSizesAreHex(count: Int, hex: String) {
+        let allocator = ByteBufferAllocator()
+        #expect(String(buffer: ResponseEncoding.chunkHeader(count: count, allocator: allocator)) == "\(hex)\r\n")
+        #expect(String(buffer: ResponseEncoding.chunkTrailer(allocator: allocator)) == "\r\n")
+        #expect(String(buffer: ResponseEncoding.lastChunk(allocator: allocator)) == "0\r\n\r\n")
+    }
+}
