@@ -86,6 +86,13 @@ class Server:
         return self.pid_fn()
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time `pid` has used, all its threads (`/proc/PID/stat` fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
