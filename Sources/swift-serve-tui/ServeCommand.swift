@@ -177,7 +177,10 @@ struct ServeCommand: ParsableCommand {
             ? [CGIHandler(options: self.cgiOptions), FileHandler(protecting: self.cgiOptions)] : [FileHandler()]
         let server: HTTPServer
         do {
-            let configuration = self.serverConfiguration
+            var settings = self.serverConfiguration
+            // Only the dashboard shows requests in flight; the access log needs their outcomes.
+            settings.publishesRequestDetail = terminal != nil
+            let configuration = settings
             server = try blockingAwait { try await HTTPServer.start(configuration: configuration, handlers: handlers) }
         } catch let error as HTTPServer.StartError {
             terminal?.restore()

@@ -3,14 +3,9 @@ import Testing
 
 /// The event stream: the sequence for one request, and exact totals under load with drops.
 @Suite struct EventStreamTests {
-    @Test func oneRequestPublishesTheFullSequence() async throws {
-        let server = try await TestServer.start()
-        defer { Task { await server.shutdown() } }
-        let recorder = EventRecorder(server)
-        let client = try server.client()
-        _ = try client.get("/seq?x=1", headers: ["User-Agent: tester", "Connection: close"])
-        #expect(recorder.waitFor { _ in !recorder.closed.isEmpty })
-        let kinds = recorder.events.compactMap { event -> String? in
+    /// The connection and request events, by kind, in order.
+    static func kinds(_ events: [ServerEvent]) -> [String] {
+        events.compactMap { event -> String? in
             switch event {
             case .connectionOpened: "opened"
             case .requestReceived: "received"
@@ -20,6 +15,16 @@ import Testing
             default: nil
             }
         }
+    }
+
+    @Test func oneRequestPublishesTheFullSequence() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        _ = try client.get("/seq?x=1", headers: ["User-Agent: tester", "Connection: close"])
+        #expect(recorder.waitFor { _ in !recorder.closed.isEmpty })
+        let kinds = Self.kinds(recorder.events)
         #expect(kinds == ["opened", "received", "started", "finished", "closed"])
         let received = try #require(recorder.received.first)
         #expect(received.method == "GET")
@@ -35,6 +40,27 @@ import Testing
         #expect(finished.durationNanoseconds > 0)
         #expect(recorder.closed.first?.requestsServed == 1)
         #expect(recorder.closed.first?.reason == .notKeepAlive)
+    }
+
+    /// Without a dashboard (`publishesRequestDetail` off) each request publishes only its outcome,
+    /// and the totals stay exact: requests, status classes, bytes.
+    @Test func outcomesOnlyWhenNoOneShowsRequestDetail() async throws {
+        let server = try await TestServer.start { $0.publishesRequestDetail = false }
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        _ = try client.get("/one")
+        _ = try client.get("/stream?chunks=3")
+        _ = try client.get("/two", headers: ["Connection: close"])
+        #expect(recorder.waitFor { _ in !recorder.closed.isEmpty })
+        let kinds = Self.kinds(recorder.events)
+        #expect(kinds == ["opened", "finished", "finished", "finished", "closed"])
+        #expect(recorder.finished.map(\.target) == ["/one", "/stream?chunks=3", "/two"])
+        #expect(recorder.finished.map(\.status) == [200, 200, 200])
+        let totals = server.server.totals
+        #expect(totals.requests == 3)
+        #expect(totals.byStatusClass[2] == 3)
+        #expect(totals.bytesSent == Int64("GET /one".utf8.count + 3 * 8 + "GET /two".utf8.count))
     }
 
     @Test func streamingPublishesProgress() async throws {

@@ -273,19 +273,22 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             peer: self.peer,
             local: self.local
         )
-        self.server.bus.publish(
-            .requestReceived(
-                RequestReceived(
-                    id: request.id,
-                    method: head.method.rawValue,
-                    target: head.uri,
-                    version: head.version.description,
-                    headers: HeaderFields(head.headers),
-                    peer: self.peerDescription,
-                    time: .now()
+        // The dashboard's live detail; without one, only the request's outcome is published.
+        if self.server.configuration.publishesRequestDetail {
+            self.server.bus.publish(
+                .requestReceived(
+                    RequestReceived(
+                        id: request.id,
+                        method: head.method.rawValue,
+                        target: head.uri,
+                        version: head.version.description,
+                        headers: HeaderFields(head.headers),
+                        peer: self.peerDescription,
+                        time: .now()
+                    )
                 )
             )
-        )
+        }
         let writer = ResponseWriter(
             request: request,
             environment: self.server.environment(fileCache: self.loop?.fileCache),

@@ -335,9 +335,10 @@ public final class ResponseWriter {
         return HTTPResponseHead(version: self.responseVersion, status: status, headers: headers)
     }
 
-    /// Records the status and tells the bus the response has started.
+    /// Records the status and tells the bus the response has started (if it publishes detail).
     private func started(_ status: HTTPResponseStatus, headers: HTTPHeaders, expectedBodyBytes: Int64?) {
         self.status = status
+        guard self.environment.configuration.publishesRequestDetail else { return }
         self.bus.publish(
             .responseStarted(
                 ResponseStarted(
