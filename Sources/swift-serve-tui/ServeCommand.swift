@@ -180,6 +180,9 @@ struct ServeCommand: ParsableCommand {
             var settings = self.serverConfiguration
             // Only the dashboard shows requests in flight; the access log needs their outcomes.
             settings.publishesRequestDetail = terminal != nil
+            // What the dashboard applies in detail at most: its events per drain, ~20 drains a second,
+            // three detailed events per request.
+            settings.requestDetailPerSecond = DashboardModel.detailPerBatch * (1000 / DashboardApp.frameMilliseconds) / 3
             let configuration = settings
             server = try blockingAwait { try await HTTPServer.start(configuration: configuration, handlers: handlers) }
         } catch let error as HTTPServer.StartError {

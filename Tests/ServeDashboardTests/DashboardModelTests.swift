@@ -52,6 +52,20 @@ import Testing
         #expect(model.requests.count == 1)
     }
 
+    /// Requests the engine reported by their outcome only are listed from it, and the screen says
+    /// how many there were.
+    @Test func requestsWithoutDetailAreListedAndCounted() {
+        var model = self.model()
+        let events = [EventScript.opened(1, at: 0), EventScript.finished(1, 1, "GET", "/outcome-only", status: 404, bytes: 9, ms: 2, at: 0.1)]
+        var totals = EventScript.totals(for: events)
+        totals.requestsWithoutDetail = 1_234
+        model.apply(EventScript.batch(events, totals: totals))
+        #expect(model.requests.count == 1)
+        let screen = DashboardRenderer.render(model, DashboardUI(), width: 120, height: 40).text
+        #expect(screen.contains("/outcome-only"))
+        #expect(screen.contains("no detail 1,234"), "\(screen.prefix(400))")
+    }
+
     /// A flood batch: only the newest events get detail, the rest are counted; totals stay exact, and a
     /// request already listed is still finished rather than left in flight.
     @Test func floodsKeepDetailForTheNewestRequestsOnly() throws {

@@ -32,4 +32,31 @@ import Testing
         #expect(totals.aborted == 1)
         #expect(totals.bytesSent == 63)
     }
+
+    @Test func theDetailBudgetAllowsSoManyPerWindowThenResets() {
+        var budget = DetailBudget(perSecond: 30)  // 3 per 100 ms
+        let start: Int64 = 5_000_000_000
+        #expect((0..<5).map { budget.allows(now: start + Int64($0) * 1_000_000) } == [true, true, true, false, false])
+        #expect(budget.allows(now: start + 99_000_000) == false)
+        #expect(budget.allows(now: start + DetailBudget.window) == true)
+        var none = DetailBudget(perSecond: 0)
+        #expect(none.allows(now: start) == false)
+    }
+
+    @Test func requestsWithoutDetailAreCountedFromTheirOutcome() {
+        let bus = EventBus(capacity: 16)
+        func finished(_ index: Int, detail: Bool) -> ServerEvent {
+            var event = RequestFinished(
+                id: RequestID(connection: ConnectionID(1), index: index), method: "GET", target: "/", version: "HTTP/1.1",
+                peer: "-", status: 200, bytesSent: 0, durationNanoseconds: 1, outcome: .completed, time: .now()
+            )
+            event.hadDetail = detail
+            return .requestFinished(event)
+        }
+        bus.publish(finished(1, detail: true))
+        bus.publish(finished(2, detail: false))
+        bus.publish(finished(3, detail: false))
+        #expect(bus.totals.requests == 3)
+        #expect(bus.totals.requestsWithoutDetail == 2)
+    }
 }

@@ -63,6 +63,24 @@ import Testing
         #expect(totals.bytesSent == Int64("GET /one".utf8.count + 3 * 8 + "GET /two".utf8.count))
     }
 
+    /// Over the detail budget (a flood) a request publishes only its outcome, counted in the totals;
+    /// the requests that got detail have all of it.
+    @Test func aFloodOverTheDetailBudgetPublishesOutcomesOnly() async throws {
+        let server = try await TestServer.start { $0.requestDetailPerSecond = 10 }  // one per 100 ms
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        for index in 0..<20 { _ = try client.get("/r\(index)") }
+        #expect(recorder.waitFor { _ in recorder.finished.count == 20 })
+        let received = Set(recorder.received.map(\.id))
+        let started = Set(recorder.events.compactMap { if case .responseStarted(let s) = $0 { s.id } else { nil } })
+        #expect(!received.isEmpty && received.count < 20, "detail for \(received.count) of 20")
+        #expect(started == received)
+        #expect(Set(recorder.finished.filter(\.hadDetail).map(\.id)) == received)
+        #expect(server.server.totals.requests == 20)
+        #expect(server.server.totals.requestsWithoutDetail == 20 - received.count)
+    }
+
     @Test func streamingPublishesProgress() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.shutdown() } }

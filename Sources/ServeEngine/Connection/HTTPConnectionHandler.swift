@@ -273,8 +273,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             peer: self.peer,
             local: self.local
         )
-        // The dashboard's live detail; without one, only the request's outcome is published.
-        if self.server.configuration.publishesRequestDetail {
+        // The dashboard's live detail; without one, or over the budget in a flood, only the
+        // request's outcome is published.
+        let detail = self.server.configuration.publishesRequestDetail && (self.loop?.detailBudget?.allows(now: now) ?? true)
+        if detail {
             self.server.bus.publish(
                 .requestReceived(
                     RequestReceived(
@@ -295,7 +297,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             eventLoop: self.context!.eventLoop,
             connection: self,
             bus: self.server.bus,
-            now: now
+            now: now,
+            publishesDetail: detail
         )
         self.writer = writer
         return writer

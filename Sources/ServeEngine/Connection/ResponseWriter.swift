@@ -46,6 +46,8 @@ public final class ResponseWriter {
     private var headFlushed = false
     /// The body is the whole response (`nph-` CGI): written unchanged, no framing of ours.
     private var raw = false
+    /// Whether this request's `responseStarted` is published (its `requestReceived` was).
+    private let publishesDetail: Bool
     private static let allocator = ByteBufferAllocator()
     /// Bodies up to this size share one buffer with the head: one write, one `writev` entry.
     static let inlineBodyLimit = 16 * 1024
@@ -59,8 +61,10 @@ public final class ResponseWriter {
         eventLoop: EventLoop,
         connection: HTTPConnectionHandler,
         bus: EventBus,
-        now: Int64
+        now: Int64,
+        publishesDetail: Bool = true
     ) {
+        self.publishesDetail = publishesDetail
         self.request = request
         self.environment = environment
         self.eventLoop = eventLoop
@@ -338,7 +342,7 @@ public final class ResponseWriter {
     /// Records the status and tells the bus the response has started (if it publishes detail).
     private func started(_ status: HTTPResponseStatus, headers: HTTPHeaders, expectedBodyBytes: Int64?) {
         self.status = status
-        guard self.environment.configuration.publishesRequestDetail else { return }
+        guard self.publishesDetail else { return }
         self.bus.publish(
             .responseStarted(
                 ResponseStarted(
@@ -390,7 +394,8 @@ public final class ResponseWriter {
                     bytesSent: self.bytesSent,
                     durationNanoseconds: WallClock.monotonicNanoseconds() - self.startedAt,
                     outcome: outcome,
-                    time: .now()
+                    time: .now(),
+                    hadDetail: self.publishesDetail
                 )
             ),
             addingBytes: delta

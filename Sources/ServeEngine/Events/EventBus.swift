@@ -94,6 +94,7 @@ public final class EventBus: Sendable {
             case .abortedByClient: totals.aborted += 1
             case .failed: totals.failed += 1
             }
+            if !finished.hadDetail { totals.requestsWithoutDetail += 1 }
         case .requestReceived, .responseStarted, .serverStateChanged, .rootChanged, .log:
             break
         }

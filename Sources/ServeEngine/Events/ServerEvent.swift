@@ -182,6 +182,8 @@ public struct RequestFinished: Sendable {
     public let durationNanoseconds: Int64
     public let outcome: RequestOutcome
     public let time: EventTime
+    /// Whether `requestReceived` and `responseStarted` were published for it (see `DetailBudget`).
+    public var hadDetail = true
 }
 
 /// A line for the log panel or stderr: server errors, CGI stderr, notices.

@@ -12,6 +12,9 @@ public struct ServerTotals: Sendable, Equatable {
     public var failed: Int = 0
     /// Body bytes confirmed written to sockets, updated as transfers progress.
     public var bytesSent: Int64 = 0
+    /// Finished requests whose live detail was not published (a flood over the detail budget, or no
+    /// dashboard to show it): the dashboard lists them from their outcome, without headers.
+    public var requestsWithoutDetail: Int = 0
     public var connectionsOpen: Int = 0
     public var connectionsTotal: Int = 0
 

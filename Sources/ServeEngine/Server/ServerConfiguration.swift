@@ -26,12 +26,15 @@ public struct ServerConfiguration: Sendable {
     public var blockingThreads: Int = 0
     /// How many events the bus keeps for a slow consumer before dropping the oldest.
     public var eventBufferCapacity: Int = 65_536
-    /// Publish `requestReceived` and `responseStarted` for every request (the dashboard's live detail:
-    /// requests in flight, their headers). Off, only each request's outcome is published
-    /// (`requestFinished`, what an access log needs), with connections, progress and log lines as
-    /// before and totals as exact: building, queueing and freeing the two events was ~8 % of the
-    /// server's CPU per small-file request. The CLI turns it off when there is no dashboard.
+    /// Publish `requestReceived` and `responseStarted` (the dashboard's live detail: requests in
+    /// flight, their headers). Off, only each request's outcome is published (`requestFinished`,
+    /// what an access log needs), with connections, progress and log lines as before and totals as
+    /// exact: building, queueing and freeing the two events was ~8 % of the server's CPU per
+    /// small-file request. The CLI turns it off when there is no dashboard.
     public var publishesRequestDetail = true
+    /// With detail on, how many requests a second get it, all event loops together (see
+    /// `DetailBudget`); a flood beyond this publishes only outcomes. `nil`: every request.
+    public var requestDetailPerSecond: Int? = nil
     /// Serve symlinks whose target lies outside the root (refused with 403 otherwise).
     public var followSymlinks = false
     /// List dotfiles in directory listings (they are served on direct request either way).

@@ -35,7 +35,8 @@ final class ServerContext: Sendable {
         for loop in eventLoops {
             loops[ObjectIdentifier(loop)] = LoopState(
                 fileCache: OpenFileCache(eventLoop: loop),
-                timers: ConnectionTimers(eventLoop: loop, timeoutNanoseconds: configuration.timeoutNanoseconds)
+                timers: ConnectionTimers(eventLoop: loop, timeoutNanoseconds: configuration.timeoutNanoseconds),
+                detailBudget: configuration.requestDetailPerSecond.map { DetailBudget(perSecond: $0 / max(1, eventLoops.count)) }
             )
         }
         self.loops = loops
@@ -79,10 +80,13 @@ final class LoopState: @unchecked Sendable {
     let fileCache: OpenFileCache?
     let addressNames = AddressNames()
     let timers: ConnectionTimers
+    /// Which requests of this loop publish their live detail (`nil`: all of them).
+    var detailBudget: DetailBudget?
 
-    init(fileCache: OpenFileCache?, timers: ConnectionTimers) {
+    init(fileCache: OpenFileCache?, timers: ConnectionTimers, detailBudget: DetailBudget? = nil) {
         self.fileCache = fileCache
         self.timers = timers
+        self.detailBudget = detailBudget
     }
 }
 

@@ -47,6 +47,11 @@ enum StatsPanel {
             second.add(&canvas, "  unlisted ", CellStyle(color: .yellow))
             second.add(&canvas, Format.count(model.skippedRequests), CellStyle(color: .yellow, bold: true))
         }
+        // Requests the engine reported by their outcome only (a flood over its detail budget).
+        if totals.requestsWithoutDetail > 0 {
+            second.add(&canvas, "  no detail ", CellStyle(color: .yellow))
+            second.add(&canvas, Format.count(totals.requestsWithoutDetail), CellStyle(color: .yellow, bold: true))
+        }
 
         guard area.height > 2 else { return }
         var third = SegmentWriter(x: area.x, y: area.y + 2, maxX: area.maxX)
