@@ -1,3 +1,4 @@
+import Dispatch
 import ServeEngine
 
 #if canImport(Glibc)
@@ -11,13 +12,22 @@ struct HeadlessLog {
     let server: HTTPServer
     let host: String
 
-    /// Prints events until a stop signal arrives.
-    func run(until stop: StopSignal) {
+    /// Prints events until a stop signal arrives, then while `shutDown` runs: responses still in
+    /// flight finish within the stop's grace period, and their lines belong in the log too.
+    func run(until stop: StopSignal, thenShutDown shutDown: @escaping @Sendable () async -> Void) {
         Console.out(AccessLogFormatter.banner(host: self.host, port: self.server.port))
         var dropped = 0
         var dates = AccessLogFormatter.DateCache()
         while stop.received == nil {
             usleep(50_000)
+            dropped = self.printPending(alreadyDropped: dropped, dates: &dates)
+        }
+        let stopped = DispatchSemaphore(value: 0)
+        Task {
+            await shutDown()
+            stopped.signal()
+        }
+        while stopped.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
             dropped = self.printPending(alreadyDropped: dropped, dates: &dates)
         }
         _ = self.printPending(alreadyDropped: dropped, dates: &dates)

@@ -193,10 +193,10 @@ struct ServeCommand: ParsableCommand {
         let stop = StopSignal(signals: [SIGINT, SIGTERM, SIGHUP])
         if let terminal {
             DashboardApp(server: server, terminal: terminal).run { stop.received != nil }
+            blockingAwait { await server.shutdown() }
         } else {
-            HeadlessLog(server: server, host: self.bind).run(until: stop)
+            HeadlessLog(server: server, host: self.bind).run(until: stop) { await server.shutdown() }
         }
-        blockingAwait { await server.shutdown() }
         terminal?.restore()
         Console.out(AccessLogFormatter.summary(server.totals))
     }

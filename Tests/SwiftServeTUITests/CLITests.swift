@@ -211,6 +211,32 @@ import Testing
         #expect(!stderr.contains("EventLoop"), "stderr: \(stderr)")
     }
 
+    /// A response that finishes during the stop's grace period is logged like any other.
+    @Test func aResponseFinishingDuringTheStopIsLogged() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-grace-\(UUID().uuidString)")
+        let scripts = directory.appendingPathComponent("cgi-bin")
+        try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let started = directory.appendingPathComponent("started").path
+        let slow = scripts.appendingPathComponent("slow.sh").path
+        try "#!/bin/sh\ntouch '\(started)'\nsleep 1\nprintf 'Content-Type: text/plain\\n\\ndone'\n".write(toFile: slow, atomically: true, encoding: .utf8)
+        chmod(slow, 0o755)
+
+        let (process, _, err, banner) = try Self.startHeadless(["-d", directory.path, "--cgi"])
+        defer { if process.isRunning { process.terminate() } }
+        let port = try #require(Int(banner.split(separator: " ")[5]))
+        let answer = Answer()
+        let thread = Thread { answer.set((try? HTTPGet.fetch(port: port, target: "/cgi-bin/slow.sh")) ?? "") }
+        thread.start()
+        #expect(eventually { FileManager.default.fileExists(atPath: started) })
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(eventually { answer.get().contains("\r\n\r\n4\r\ndone\r\n0\r\n\r\n") }, "answer: \(answer.get())")
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(stderr.contains("\"GET /cgi-bin/slow.sh HTTP/1.1\" 200 4"), "stderr: \(stderr)")
+    }
+
     @Test func runningOutOfDescriptorsNeitherSpinsNorFloodsTheLogAndRecovers() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-fd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -255,6 +281,14 @@ import Testing
 }
 
 /// Polls `condition` every 20 ms until it holds or `seconds` pass; returns whether it held.
+/// A string one thread sets and another reads.
+final class Answer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = ""
+    func set(_ text: String) { self.lock.withLock { self.value = text } }
+    func get() -> String { self.lock.withLock { self.value } }
+}
+
 func eventually(seconds: Double = 15, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
