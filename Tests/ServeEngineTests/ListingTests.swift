@@ -118,6 +118,25 @@ import Testing
         await shown.shutdown()
     }
 
+    /// Names sort by code point after lower-casing, as python's `sort(key=str.lower)`: a decomposed
+    /// "Cafe\u{301}" and a composed "café" are distinct and ordered, not canonically equal.
+    @Test func namesSortByCodePointLikePython() {
+        let entries = ["café", "Cafe\u{301}", "Zebra", "apple", "Äpfel", "日本"].map {
+            ListingEntry(name: $0, kind: .file, size: 1, modificationSeconds: 1)
+        }
+        let ascending = DirectoryListing.sorted(entries, by: ListingQuery()).map(\.name)
+        #expect(ascending == ["apple", "Cafe\u{301}", "café", "Zebra", "Äpfel", "日本"])
+        let descending = DirectoryListing.sorted(entries, by: ListingQuery(sort: .name, descending: true, json: false)).map(\.name)
+        #expect(descending == ascending.reversed())
+    }
+
+    /// The listing's date column, written digit by digit, says what the ISO 8601 form says.
+    @Test(arguments: [Int64(0), 951_782_400, 1_700_000_000, 1_764_050_400, 4_102_444_799, 253_402_300_799])
+    func listingDatesMatchISO8601(seconds: Int64) {
+        let iso = HTTPDate.iso8601(secondsSinceEpoch: seconds)
+        #expect(DirectoryListing.formatDate(seconds) == String(iso.prefix(10)) + " " + String(iso.dropFirst(11).prefix(5)))
+    }
+
     @Test func sortIsPureAndStable() {
         let entries = [
             ListingEntry(name: "b", kind: .file, size: 1, modificationSeconds: 5),
