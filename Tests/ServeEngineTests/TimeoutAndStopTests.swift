@@ -52,9 +52,11 @@ import Glibc
     @Test func gracefulStopFinishesInFlightAndClosesIdle() async throws {
         let server = try await TestServer.start()
         let recorder = EventRecorder(server)
-        let idle = try server.client()
+        // Generous read timeouts: `stopListening` resumes on the cooperative pool, which other tests
+        // may hold for a while under a sanitizer (a 10 s read once timed out under TSan).
+        let idle = try server.client(timeoutSeconds: 60)
         #expect(try idle.get("/warm").status == 200)
-        let busy = try server.client()
+        let busy = try server.client(timeoutSeconds: 60)
         try busy.send("GET /stream?chunks=5&ms=100 HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(recorder.waitFor { events in
             events.contains { if case .responseStarted = $0 { true } else { false } }
