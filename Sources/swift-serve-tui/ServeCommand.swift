@@ -178,11 +178,11 @@ struct ServeCommand: ParsableCommand {
         let server: HTTPServer
         do {
             var settings = self.serverConfiguration
-            // Only the dashboard shows requests in flight; the access log needs their outcomes.
-            settings.publishesRequestDetail = terminal != nil
-            // What the dashboard applies in detail at most: its events per drain, ~20 drains a second,
-            // three detailed events per request.
-            settings.requestDetailPerSecond = DashboardModel.detailPerBatch * (1000 / DashboardApp.frameMilliseconds) / 3
+            // Only the dashboard shows requests in flight (the access log needs their outcomes), and
+            // at most what it applies in detail: its events per drain, ~20 drains a second, three
+            // detailed events per request.
+            settings.requestDetailPerSecond =
+                terminal == nil ? 0 : DashboardModel.detailPerBatch * (1000 / DashboardApp.frameMilliseconds) / 3
             let configuration = settings
             server = try blockingAwait { try await HTTPServer.start(configuration: configuration, handlers: handlers) }
         } catch let error as HTTPServer.StartError {

@@ -42,10 +42,10 @@ import Testing
         #expect(recorder.closed.first?.reason == .notKeepAlive)
     }
 
-    /// Without a dashboard (`publishesRequestDetail` off) each request publishes only its outcome,
+    /// Without a dashboard (`requestDetailPerSecond` 0) each request publishes only its outcome,
     /// and the totals stay exact: requests, status classes, bytes.
     @Test func outcomesOnlyWhenNoOneShowsRequestDetail() async throws {
-        let server = try await TestServer.start { $0.publishesRequestDetail = false }
+        let server = try await TestServer.start { $0.requestDetailPerSecond = 0 }
         defer { Task { await server.shutdown() } }
         let recorder = EventRecorder(server)
         let client = try server.client()

@@ -41,6 +41,22 @@ import Testing
         )
     }
 
+    /// A new folder under the temporary directory; the caller removes it.
+    static func temporaryFolder(_ prefix: String) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    /// An executable `cgi-bin/<name>` in `directory`: `body` after a `#!/bin/sh` line.
+    static func script(in directory: URL, _ name: String, _ body: String) throws {
+        let scripts = directory.appendingPathComponent("cgi-bin")
+        try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+        let path = scripts.appendingPathComponent(name).path
+        try "#!/bin/sh\n\(body)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+    }
+
     /// Starts the binary headless on a free port of 127.0.0.1 and waits for its banner line.
     static func startHeadless(_ arguments: [String]) throws -> (Process, Pipe, Pipe, String) {
         let process = Process()
@@ -172,17 +188,11 @@ import Testing
     }
 
     @Test func cgiScriptsRunAndAStopLeavesNoProcessBehind() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-cgi-\(UUID().uuidString)")
-        let scripts = directory.appendingPathComponent("cgi-bin")
-        try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+        let directory = try Self.temporaryFolder("cli-cgi")
         defer { try? FileManager.default.removeItem(at: directory) }
         let pidFile = directory.appendingPathComponent("hang.pid").path
-        let hello = scripts.appendingPathComponent("hello.sh").path
-        try "#!/bin/sh\necho 'warn \\033[31m' >&2\nprintf 'Status: 418 Teapot\\nContent-Type: text/plain\\n\\nhi from cgi'\n".write(toFile: hello, atomically: true, encoding: .utf8)
-        let hang = scripts.appendingPathComponent("hang.sh").path
-        try "#!/bin/sh\necho $$ > '\(pidFile)'\nexec sleep 60\n".write(toFile: hang, atomically: true, encoding: .utf8)
-        chmod(hello, 0o755)
-        chmod(hang, 0o755)
+        try Self.script(in: directory, "hello.sh", "echo 'warn \\033[31m' >&2\nprintf 'Status: 418 Teapot\\nContent-Type: text/plain\\n\\nhi from cgi'")
+        try Self.script(in: directory, "hang.sh", "echo $$ > '\(pidFile)'\nexec sleep 60")
 
         let (process, _, err, banner) = try Self.startHeadless(["-d", directory.path, "--cgi"])
         defer { if process.isRunning { process.terminate() } }
@@ -213,14 +223,10 @@ import Testing
 
     /// A response that finishes during the stop's grace period is logged like any other.
     @Test func aResponseFinishingDuringTheStopIsLogged() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-grace-\(UUID().uuidString)")
-        let scripts = directory.appendingPathComponent("cgi-bin")
-        try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+        let directory = try Self.temporaryFolder("cli-grace")
         defer { try? FileManager.default.removeItem(at: directory) }
         let started = directory.appendingPathComponent("started").path
-        let slow = scripts.appendingPathComponent("slow.sh").path
-        try "#!/bin/sh\ntouch '\(started)'\nsleep 1\nprintf 'Content-Type: text/plain\\n\\ndone'\n".write(toFile: slow, atomically: true, encoding: .utf8)
-        chmod(slow, 0o755)
+        try Self.script(in: directory, "slow.sh", "touch '\(started)'\nsleep 1\nprintf 'Content-Type: text/plain\\n\\ndone'")
 
         let (process, _, err, banner) = try Self.startHeadless(["-d", directory.path, "--cgi"])
         defer { if process.isRunning { process.terminate() } }

@@ -275,7 +275,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         )
         // The dashboard's live detail; without one, or over the budget in a flood, only the
         // request's outcome is published.
-        let detail = self.server.configuration.publishesRequestDetail && (self.loop?.detailBudget?.allows(now: now) ?? true)
+        let detail = self.loop?.detailBudget?.allows(now: now) ?? true
         if detail {
             self.server.bus.publish(
                 .requestReceived(

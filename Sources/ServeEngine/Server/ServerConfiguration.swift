@@ -26,14 +26,12 @@ public struct ServerConfiguration: Sendable {
     public var blockingThreads: Int = 0
     /// How many events the bus keeps for a slow consumer before dropping the oldest.
     public var eventBufferCapacity: Int = 65_536
-    /// Publish `requestReceived` and `responseStarted` (the dashboard's live detail: requests in
-    /// flight, their headers). Off, only each request's outcome is published (`requestFinished`,
-    /// what an access log needs), with connections, progress and log lines as before and totals as
-    /// exact: building, queueing and freeing the two events was ~8 % of the server's CPU per
-    /// small-file request. The CLI turns it off when there is no dashboard.
-    public var publishesRequestDetail = true
-    /// With detail on, how many requests a second get it, all event loops together (see
-    /// `DetailBudget`); a flood beyond this publishes only outcomes. `nil`: every request.
+    /// How many requests a second, all event loops together, publish `requestReceived` and
+    /// `responseStarted` (the dashboard's live detail: requests in flight, their headers; see
+    /// `DetailBudget`). The others publish only their outcome (`requestFinished`, what an access log
+    /// needs), with connections, progress and log lines as before and totals as exact: building,
+    /// queueing and freeing the two events was ~8 % of the server's CPU per small-file request.
+    /// `nil`: every request; 0: none (the CLI without a dashboard).
     public var requestDetailPerSecond: Int? = nil
     /// Serve symlinks whose target lies outside the root (refused with 403 otherwise).
     public var followSymlinks = false

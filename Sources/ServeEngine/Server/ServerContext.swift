@@ -36,7 +36,7 @@ final class ServerContext: Sendable {
             loops[ObjectIdentifier(loop)] = LoopState(
                 fileCache: OpenFileCache(eventLoop: loop),
                 timers: ConnectionTimers(eventLoop: loop, timeoutNanoseconds: configuration.timeoutNanoseconds),
-                detailBudget: configuration.requestDetailPerSecond.map { DetailBudget(perSecond: $0 / max(1, eventLoops.count)) }
+                detailBudget: configuration.requestDetailPerSecond.map { DetailBudget(perSecond: $0 / eventLoops.count) }
             )
         }
         self.loops = loops
@@ -52,7 +52,8 @@ final class ServerContext: Sendable {
         self.loops[ObjectIdentifier(loop)]
             ?? LoopState(
                 fileCache: nil,
-                timers: ConnectionTimers(eventLoop: loop, timeoutNanoseconds: self.configuration.timeoutNanoseconds)
+                timers: ConnectionTimers(eventLoop: loop, timeoutNanoseconds: self.configuration.timeoutNanoseconds),
+                detailBudget: self.configuration.requestDetailPerSecond.map { DetailBudget(perSecond: $0) }
             )
     }
 
