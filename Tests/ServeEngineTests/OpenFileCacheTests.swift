@@ -221,4 +221,68 @@ func openFiles(under folder: String) -> Int {
         #expect(try client.get("/page.txt").bodyText == "VERSION 1")
         withExtendedLifetime(tree) {}
     }
+
+    /// A file whose bytes are cached is answered with fields encoded once; its answers must carry the
+    /// same fields, in the same order, as a file sent the ordinary way, for GET, HEAD, HTTP/1.0
+    /// keep-alive and `Connection: close`.
+    @Test func cachedAnswersHaveTheFieldsOfOrdinaryOnes() async throws {
+        let tree = try TempTree()
+        let path = try tree.write("kept.txt", "same text")
+        let settled = waitUntil(seconds: 10) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return false }
+            let changed = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+            return WallClock.nanosecondsSinceEpoch() - changed > OpenFileCache.settledNanoseconds + 50_000_000
+        }
+        try #require(settled)
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        // Written just now: not settled, so sent from the file (head, then sendfile).
+        try tree.write("fresh.txt", "same text")
+        let client = try server.client()
+        func exchange(_ request: String, head: Bool = false) throws -> RawResponse {
+            try client.send(request)
+            return try client.readResponse(head: head)
+        }
+        func names(_ response: RawResponse) -> [String] { response.headers.map(\.0) }
+        let ordinary = try exchange("GET /fresh.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        let first = try exchange("GET /kept.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        let hit = try exchange("GET /kept.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        let expected = ["ETag", "Last-Modified", "Cache-Control", "Accept-Ranges", "Content-Type", "Content-Length", "Server", "Date"]
+        #expect(names(ordinary) == expected)
+        for response in [first, hit] {
+            #expect("\(response.version) \(response.status) \(response.reason)" == "HTTP/1.1 200 OK")
+            #expect(names(response) == expected)
+            #expect(response.header("content-length") == "9")
+            #expect(response.header("content-type") == ordinary.header("content-type"))
+            #expect(response.header("server") == ordinary.header("server"))
+            #expect(response.bodyText == "same text")
+        }
+        // HEAD: the GET's fields and no body (a body would be read as the next response's head).
+        let head = try exchange("HEAD /kept.txt HTTP/1.1\r\nHost: x\r\n\r\n", head: true)
+        #expect(names(head) == expected)
+        #expect(head.header("content-length") == "9")
+        let old = try exchange("GET /kept.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        #expect(old.version == "HTTP/1.0")
+        #expect(names(old) == expected + ["Connection"])
+        #expect(old.header("connection") == "keep-alive")
+        #expect(old.bodyText == "same text")
+        let last = try exchange("GET /kept.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(names(last) == expected + ["Connection"])
+        #expect(last.header("connection") == "close")
+        #expect(last.bodyText == "same text")
+        #expect(try client.isClosedByPeer())
+        // The dashboard's detail shows the fields as sent.
+        #expect(recorder.waitFor { _ in recorder.finished.count == 6 })
+        let started = recorder.events.compactMap { if case .responseStarted(let s) = $0 { s } else { nil } }
+        try #require(started.count == 6)
+        for (event, response) in zip(started, [ordinary, first, hit, head, old, last]) {
+            #expect(event.headers.map(\.name) == names(response))
+            #expect(event.headers.first("server") == response.header("server"))
+            #expect(event.headers.first("connection") == response.header("connection"))
+        }
+        #expect(started.map(\.expectedBodyBytes) == [9, 9, 9, 0, 9, 9])
+        withExtendedLifetime(tree) {}
+    }
 }

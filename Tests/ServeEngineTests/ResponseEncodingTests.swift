@@ -32,6 +32,30 @@ import Testing
         #expect(String(buffer: ResponseEncoding.continueHead(allocator: ByteBufferAllocator())) == "HTTP/1.1 100 Continue\r\n\r\n")
     }
 
+    /// A cached answer's fields, encoded once, then the status line and the writer's own fields around
+    /// them: the same bytes as the whole head encoded at once.
+    @Test func fieldsEncodedAheadMatchTheHeadEncodedAtOnce() {
+        let fields: HTTPHeaders = ["ETag": "\"1-9\"", "Content-Type": "text/plain", "Content-Length": "9"]
+        var pieces = ByteBufferAllocator().buffer(capacity: 16)
+        ResponseEncoding.writeStatusLine(version: .http1_0, status: .ok, into: &pieces)
+        pieces.writeImmutableBuffer(ResponseEncoding.encodedFields(fields))
+        ResponseEncoding.writeField("Server", "s", into: &pieces)
+        pieces.writeStaticString("\r\n")
+        var all = fields
+        all.add(name: "Server", value: "s")
+        #expect(String(buffer: pieces) == self.encoded(HTTPResponseHead(version: .http1_0, status: .ok, headers: all)))
+        #expect(String(buffer: pieces).hasPrefix("HTTP/1.0 200 OK\r\nETag: \"1-9\"\r\nContent-Type: text/plain\r\n"))
+        // 200 with a reason of its own (a CGI script's) is not taken for the usual "OK".
+        #expect(self.encoded(HTTPResponseHead(version: .http1_1, status: .custom(code: 200, reasonPhrase: "Fine"))) == "HTTP/1.1 200 Fine\r\n\r\n")
+    }
+
+    @Test func versionTextIsTheDescription() {
+        for version in [HTTPVersion.http1_1, .http1_0, .http0_9, .http2, HTTPVersion(major: 1, minor: 2)] {
+            #expect(version.text == version.description)
+        }
+        #expect(HTTPVersion.http1_1.text == "HTTP/1.1")
+    }
+
     @Test(arguments: [(1, "1"), (15, "f"), (255, "ff"), (65_536, "10000")])
     func chunkSizesAreHex(count: Int, hex: String) {
         let allocator = ByteBufferAllocator()

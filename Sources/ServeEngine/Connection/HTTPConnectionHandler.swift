@@ -283,7 +283,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
                         id: request.id,
                         method: head.method.rawValue,
                         target: head.uri,
-                        version: head.version.description,
+                        version: head.version.text,
                         headers: HeaderFields(head.headers),
                         peer: self.peerDescription,
                         time: .now()

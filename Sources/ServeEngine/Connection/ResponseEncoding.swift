@@ -10,12 +10,23 @@ enum ResponseEncoding {
     /// Appends `head` as it is sent: `HTTP/1.1 200 OK`, each field as `name: value`, a blank line.
     /// Fields are written as given: the writer builds them, and CGI fields are validated when parsed.
     static func writeHead(_ head: HTTPResponseHead, into buffer: inout ByteBuffer) {
-        switch (head.version.major, head.version.minor) {
+        Self.writeStatusLine(version: head.version, status: head.status, into: &buffer)
+        Self.writeFields(head.headers, into: &buffer)
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// Appends the status line: `HTTP/1.1 200 OK` and CRLF.
+    static func writeStatusLine(version: HTTPVersion, status: HTTPResponseStatus, into buffer: inout ByteBuffer) {
+        switch (version.major, version.minor) {
         case (1, 1): buffer.writeStaticString("HTTP/1.1 ")
         case (1, 0): buffer.writeStaticString("HTTP/1.0 ")
         case let (major, minor): buffer.writeString("HTTP/\(major).\(minor) ")
         }
-        let code = Int(head.status.code)
+        if status == .ok {
+            buffer.writeStaticString("200 OK\r\n")
+            return
+        }
+        let code = Int(status.code)
         if (100...999).contains(code) {
             buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 100))
             buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 10 % 10))
@@ -24,15 +35,31 @@ enum ResponseEncoding {
             buffer.writeString(String(code))
         }
         buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(head.status.reasonPhrase)
+        buffer.writeString(status.reasonPhrase)
         buffer.writeStaticString("\r\n")
-        for (name, value) in head.headers {
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
+    }
+
+    /// Appends each field as `name: value` and CRLF (no blank line after them).
+    static func writeFields(_ headers: HTTPHeaders, into buffer: inout ByteBuffer) {
+        for (name, value) in headers {
+            Self.writeField(name, value, into: &buffer)
         }
+    }
+
+    /// Appends one field line.
+    static func writeField(_ name: String, _ value: String, into buffer: inout ByteBuffer) {
+        buffer.writeString(name)
+        buffer.writeStaticString(": ")
+        buffer.writeString(value)
         buffer.writeStaticString("\r\n")
+    }
+
+    /// `headers` as `writeFields` appends them, in a buffer of their own: the fields of an answer
+    /// sent many times (a cached file's), encoded once.
+    static func encodedFields(_ headers: HTTPHeaders, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 256)
+        Self.writeFields(headers, into: &buffer)
+        return buffer
     }
 
     /// The line that opens a chunk of `count` bytes: its size in hex and CRLF.
@@ -58,5 +85,17 @@ enum ResponseEncoding {
         var buffer = allocator.buffer(capacity: text.utf8CodeUnitCount)
         buffer.writeStaticString(text)
         return buffer
+    }
+}
+
+extension HTTPVersion {
+    /// `HTTP/1.1`, as `description` says, without building the text for the two usual versions
+    /// (every request's events carry it).
+    var text: String {
+        switch (self.major, self.minor) {
+        case (1, 1): "HTTP/1.1"
+        case (1, 0): "HTTP/1.0"
+        default: self.description
+        }
     }
 }

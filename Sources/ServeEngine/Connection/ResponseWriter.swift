@@ -259,6 +259,47 @@ public final class ResponseWriter {
         self.respond(status: status, headers: headers, body: body.map { IOData.byteBuffer($0) })
     }
 
+    /// `respond(status:headers:body:)` for fields encoded ahead: `fields` are `headers` as
+    /// `ResponseEncoding.encodedFields` writes them, and must include `Content-Length` (the size of
+    /// `body`, or for HEAD the size a GET would send). A cached file's answer is the same every time
+    /// but for the writer's own fields, so only those are encoded per request.
+    @discardableResult
+    func respond(status: HTTPResponseStatus, headers: HTTPHeaders, encodedFields fields: ByteBuffer, body: ByteBuffer) -> EventLoopFuture<Void> {
+        guard self.state == .idle else { return self.eventLoop.makeSucceededVoidFuture() }
+        let code = status.code
+        precondition(code >= 200 && code != 204 && code != 304, "a status that cannot have a body has no Content-Length")
+        self.suppressBody = self.isHeadRequest
+        self.expectedBodyBytes = Int64(body.readableBytes)
+        let connection = self.connectionField
+        self.started(
+            status,
+            headers: {
+                var all = headers
+                self.addOwnFields(to: &all, connection: connection)
+                return all
+            }(),
+            expectedBodyBytes: self.suppressBody ? 0 : self.expectedBodyBytes
+        )
+        let sent = self.suppressBody ? 0 : body.readableBytes
+        var buffer = Self.allocator.buffer(capacity: 128 + fields.readableBytes + (sent <= Self.inlineBodyLimit ? sent : 0))
+        ResponseEncoding.writeStatusLine(version: self.responseVersion, status: status, into: &buffer)
+        buffer.writeImmutableBuffer(fields)
+        self.writeOwnFields(connection: connection, into: &buffer)
+        buffer.writeStaticString("\r\n")
+        return self.writeLast(bodyBytes: Int64(sent)) { promise in
+            if sent == 0 {
+                self.connection.writeBytes(.byteBuffer(buffer), promise: promise)
+            } else if sent <= Self.inlineBodyLimit {
+                buffer.writeImmutableBuffer(body)
+                self.connection.writeBytes(.byteBuffer(buffer), promise: promise)
+            } else {
+                self.connection.writeBytes(.byteBuffer(buffer), promise: nil)
+                self.connection.writeBytes(.byteBuffer(body), promise: promise)
+            }
+            self.connection.flush()
+        }
+    }
+
     /// Sends an error page like python's `send_error`: the status, `text/html;charset=utf-8`,
     /// `Content-Length`, and an HTML body unless the status or HEAD forbids one.
     /// - Parameter closeConnection: close after this response (the request could not be parsed).
@@ -328,19 +369,35 @@ public final class ResponseWriter {
             // No length and no chunking in HTTP/1.0: the end of the body is the end of the connection.
             self.connection.forceCloseAfterResponse()
         }
-        headers.add(name: "Server", value: self.environment.configuration.serverSoftware)
-        headers.add(name: "Date", value: self.connection.dateHeader())
-        if self.connection.keepsAlive {
-            if self.responseVersion == .http1_0 { headers.add(name: "Connection", value: "keep-alive") }
-        } else {
-            headers.add(name: "Connection", value: "close")
-        }
+        self.addOwnFields(to: &headers, connection: self.connectionField)
         self.started(status, headers: headers, expectedBodyBytes: self.suppressBody ? 0 : self.expectedBodyBytes)
         return HTTPResponseHead(version: self.responseVersion, status: status, headers: headers)
     }
 
+    /// The `Connection` field's value, if one is sent: `close`, or `keep-alive` to an HTTP/1.0
+    /// client keeping the connection (HTTP/1.1 keeps it by default).
+    private var connectionField: String? {
+        if self.connection.keepsAlive { return self.responseVersion == .http1_0 ? "keep-alive" : nil }
+        return "close"
+    }
+
+    /// Adds the writer's own fields: `Server`, `Date`, `Connection`.
+    private func addOwnFields(to headers: inout HTTPHeaders, connection: String?) {
+        headers.add(name: "Server", value: self.environment.configuration.serverSoftware)
+        headers.add(name: "Date", value: self.connection.dateHeader())
+        if let connection { headers.add(name: "Connection", value: connection) }
+    }
+
+    /// The writer's own fields as bytes, as `addOwnFields` adds them.
+    private func writeOwnFields(connection: String?, into buffer: inout ByteBuffer) {
+        ResponseEncoding.writeField("Server", self.environment.configuration.serverSoftware, into: &buffer)
+        ResponseEncoding.writeField("Date", self.connection.dateHeader(), into: &buffer)
+        if let connection { ResponseEncoding.writeField("Connection", connection, into: &buffer) }
+    }
+
     /// Records the status and tells the bus the response has started (if it publishes detail).
-    private func started(_ status: HTTPResponseStatus, headers: HTTPHeaders, expectedBodyBytes: Int64?) {
+    /// `headers` are only built then.
+    private func started(_ status: HTTPResponseStatus, headers: @autoclosure () -> HTTPHeaders, expectedBodyBytes: Int64?) {
         self.status = status
         guard self.publishesDetail else { return }
         self.bus.publish(
@@ -349,7 +406,7 @@ public final class ResponseWriter {
                     id: self.request.id,
                     status: Int(status.code),
                     reason: status.reasonPhrase,
-                    headers: HeaderFields(headers),
+                    headers: HeaderFields(headers()),
                     expectedBodyBytes: expectedBodyBytes,
                     time: .now()
                 )
@@ -388,7 +445,7 @@ public final class ResponseWriter {
                     id: self.request.id,
                     method: head.method.rawValue,
                     target: head.uri,
-                    version: head.version.description,
+                    version: head.version.text,
                     peer: self.connection.peerDescription,
                     status: Int(self.status?.code ?? 0),
                     bytesSent: self.bytesSent,

@@ -97,7 +97,14 @@ final class FileResponder: RequestResponder {
     private func answeredFromCache(_ path: String, writer: ResponseWriter) -> Bool {
         guard let cache = writer.environment.fileCache, let entry = cache.acquire(path) else { return false }
         self.cached = (cache, entry)
-        self.sendFile(entry.handle, attributes: entry.attributes, baseHeaders: entry.headers, content: entry.content, writer: writer)
+        self.sendFile(
+            entry.handle,
+            attributes: entry.attributes,
+            baseHeaders: entry.headers,
+            encodedHeaders: entry.encodedHeaders,
+            content: entry.content,
+            writer: writer
+        )
         return true
     }
 
@@ -212,7 +219,14 @@ final class FileResponder: RequestResponder {
                 let entry = cache.insert(path: cachePath, descriptor: fd, status: status, headers: baseHeaders, content: content)
             {
                 self.cached = (cache, entry)
-                self.sendFile(entry.handle, attributes: attributes, baseHeaders: baseHeaders, content: content, writer: writer)
+                self.sendFile(
+                    entry.handle,
+                    attributes: attributes,
+                    baseHeaders: baseHeaders,
+                    encodedHeaders: entry.encodedHeaders,
+                    content: content,
+                    writer: writer
+                )
                 return
             }
             let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)
@@ -236,15 +250,22 @@ final class FileResponder: RequestResponder {
 
     /// Answers with the file: 304, 416, or its bytes (all or a range). `content`, when the cache
     /// holds the file's bytes, makes the answer one write; otherwise `FileTransfer` sends it.
+    /// `encodedHeaders`, the cache's `baseHeaders` as bytes, serve a full answer with `content`.
     private func sendFile(
         _ handle: NIOFileHandle,
         attributes: FileAttributes,
         baseHeaders: HTTPHeaders,
+        encodedHeaders: ByteBuffer? = nil,
         content: ByteBuffer? = nil,
         writer: ResponseWriter
     ) {
-        var headers = baseHeaders
         let plan = FilePlanner.plan(headers: writer.request.head.headers, attributes: attributes)
+        if case .full = plan, let content, let encodedHeaders, content.readableBytes == attributes.size {
+            writer.respond(status: .ok, headers: baseHeaders, encodedFields: encodedHeaders, body: content)
+            self.closeFile()
+            return
+        }
+        var headers = baseHeaders
         let first: Int64
         let last: Int64
         let status: HTTPResponseStatus

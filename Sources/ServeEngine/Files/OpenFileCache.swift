@@ -27,6 +27,8 @@ final class OpenFileCache: @unchecked Sendable {
         let identity: Identity
         /// The headers of a full 200 response (validators, type, length), built once.
         let headers: HTTPHeaders
+        /// `headers` as bytes (`ResponseEncoding.encodedFields`), for answers with `content`.
+        let encodedHeaders: ByteBuffer
         /// The bytes of a small file that had not changed for a while when read (see
         /// `readContent`): its answers go out as one write, head and body, with no `sendfile`.
         let content: ByteBuffer?
@@ -50,6 +52,7 @@ final class OpenFileCache: @unchecked Sendable {
             self.attributes = attributes
             self.identity = identity
             self.headers = headers
+            self.encodedHeaders = ResponseEncoding.encodedFields(headers)
             self.content = content
             self.lastUsed = now
         }

@@ -18,17 +18,18 @@ public struct Request: Sendable {
 
     public var method: HTTPMethod { self.head.method }
     /// The target's path part (before `?`), still percent-encoded.
+    /// Searched as UTF-8: `?` and `#` are ASCII, and walking characters cost ~1 % of a request.
     public var rawPath: Substring {
         let uri = self.head.uri
-        if let cut = uri.firstIndex(where: { $0 == "?" || $0 == "#" }) { return uri[..<cut] }
+        if let cut = uri.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) { return uri[..<cut] }
         return uri[...]
     }
     /// The query string without `?` (empty when there is none).
     public var query: Substring {
         let uri = self.head.uri
-        guard let q = uri.firstIndex(of: "?") else { return "" }
-        let end = uri[q...].firstIndex(of: "#") ?? uri.endIndex
-        return uri[uri.index(after: q)..<end]
+        guard let q = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return "" }
+        let end = uri.utf8[q...].firstIndex(of: UInt8(ascii: "#")) ?? uri.endIndex
+        return uri[uri.utf8.index(after: q)..<end]
     }
 }
 
