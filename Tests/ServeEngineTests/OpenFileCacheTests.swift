@@ -36,6 +36,17 @@ func openFiles(under folder: String) -> Int {
         return (fd, FileSystemProbe.status(from: info))
     }
 
+    /// Waits until the file at `path` has not changed for longer than the cache's settling time,
+    /// so its bytes are kept when it is next opened.
+    private func waitUntilSettled(_ path: String) -> Bool {
+        waitUntil(seconds: 10) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return false }
+            let changed = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+            return WallClock.nanosecondsSinceEpoch() - changed > OpenFileCache.settledNanoseconds + 50_000_000
+        }
+    }
+
     @Test func hitsOnlyWhileTheFileIsTheSame() throws {
         let tree = try TempTree()
         let path = try tree.write("a.txt", "first")
@@ -198,13 +209,7 @@ func openFiles(under folder: String) -> Int {
     @Test func cachedBytesAreServedAndNeverStale() async throws {
         let tree = try TempTree()
         let path = try tree.write("page.txt", "version 1")
-        let settled = waitUntil(seconds: 10) {
-            var info = stat()
-            guard stat(path, &info) == 0 else { return false }
-            let changed = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
-            return WallClock.nanosecondsSinceEpoch() - changed > OpenFileCache.settledNanoseconds + 50_000_000
-        }
-        try #require(settled)
+        try #require(self.waitUntilSettled(path))
         let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
         defer { Task { await server.shutdown() } }
         let client = try server.client()
@@ -228,13 +233,7 @@ func openFiles(under folder: String) -> Int {
     @Test func cachedAnswersHaveTheFieldsOfOrdinaryOnes() async throws {
         let tree = try TempTree()
         let path = try tree.write("kept.txt", "same text")
-        let settled = waitUntil(seconds: 10) {
-            var info = stat()
-            guard stat(path, &info) == 0 else { return false }
-            let changed = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
-            return WallClock.nanosecondsSinceEpoch() - changed > OpenFileCache.settledNanoseconds + 50_000_000
-        }
-        try #require(settled)
+        try #require(self.waitUntilSettled(path))
         let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
         defer { Task { await server.shutdown() } }
         let recorder = EventRecorder(server)
