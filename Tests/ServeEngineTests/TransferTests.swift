@@ -229,6 +229,23 @@ import Testing
         })
     }
 
+    /// A connection's next request sees a root change (its loop had served the old root just before).
+    @Test func aKeptAliveConnectionsNextRequestUsesTheNewRoot() async throws {
+        let old = try TempTree()
+        let new = try TempTree()
+        try old.write("a.txt", "old a")
+        try new.write("b.txt", "new b")
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: old.root)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        #expect(try client.get("/a.txt").bodyText == "old a")
+        try server.server.changeRoot(to: new.root)
+        #expect(try client.get("/b.txt").bodyText == "new b")
+        #expect(try client.get("/a.txt").status == 404)
+        try server.server.changeRoot(to: old.root)
+        #expect(try client.get("/a.txt").bodyText == "old a")
+    }
+
     @Test func badRootIsRefusedAndTheOldRootKeepsServing() async throws {
         let tree = try TempTree()
         try tree.write("here.txt", "still here")

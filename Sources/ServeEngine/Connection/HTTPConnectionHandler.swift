@@ -293,7 +293,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         }
         let writer = ResponseWriter(
             request: request,
-            environment: self.server.environment(fileCache: self.loop?.fileCache),
+            environment: self.server.environment(loop: self.loop),
             eventLoop: self.context!.eventLoop,
             connection: self,
             bus: self.server.bus,
@@ -404,6 +404,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     var keepsAlive: Bool { self.machine.keepAlive }
 
     func dateHeader() -> String { self.loop?.dateCache.current() ?? HTTPDate.format(secondsSinceEpoch: EventTime.now().secondsSinceEpoch) }
+
+    /// The `Server` and `Date` field lines as bytes (see `DateHeaderCache.fieldLines`).
+    func serverAndDateLines() -> ByteBuffer {
+        let server = self.server.configuration.serverSoftware
+        if let cache = self.loop?.dateCache { return cache.fieldLines(server: server) }
+        return DateHeaderCache().fieldLines(server: server)
+    }
 
     /// Queues response bytes (the writer frames them).
     func writeBytes(_ data: IOData, promise: EventLoopPromise<Void>?) {

@@ -390,8 +390,7 @@ public final class ResponseWriter {
 
     /// The writer's own fields as bytes, as `addOwnFields` adds them.
     private func writeOwnFields(connection: String?, into buffer: inout ByteBuffer) {
-        ResponseEncoding.writeField("Server", self.environment.configuration.serverSoftware, into: &buffer)
-        ResponseEncoding.writeField("Date", self.connection.dateHeader(), into: &buffer)
+        buffer.writeImmutableBuffer(self.connection.serverAndDateLines())
         if let connection { ResponseEncoding.writeField("Connection", connection, into: &buffer) }
     }
 

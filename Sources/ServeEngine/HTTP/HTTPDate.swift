@@ -1,3 +1,5 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -115,8 +117,24 @@ public struct SecondCache {
 final class DateHeaderCache: @unchecked Sendable {
     private var cache = SecondCache()
 
+    private var lines = ByteBuffer()
+    private var linesSecond = Int64.min
+    private var linesServer = ""
+
     /// The current `Date` value.
     func current() -> String {
         self.cache.text(forSecondsSinceEpoch: EventTime.now().secondsSinceEpoch, HTTPDate.format)
+    }
+
+    /// `Server: <server>` and `Date: <current()>` as field lines, encoded once per second.
+    func fieldLines(server: String) -> ByteBuffer {
+        let second = EventTime.now().secondsSinceEpoch
+        if second != self.linesSecond || server != self.linesServer {
+            var buffer = ByteBuffer()
+            ResponseEncoding.writeField("Server", server, into: &buffer)
+            ResponseEncoding.writeField("Date", self.cache.text(forSecondsSinceEpoch: second, HTTPDate.format), into: &buffer)
+            (self.lines, self.linesSecond, self.linesServer) = (buffer, second, server)
+        }
+        return self.lines
     }
 }

@@ -58,15 +58,21 @@ final class ServerContext: Sendable {
     }
 
     /// What a handler gets for one request: the root as it is now, and the connection's loop's cache.
-    func environment(fileCache: OpenFileCache?) -> HandlerEnvironment {
-        HandlerEnvironment(
-            root: self.root.snapshot,
+    /// The loop keeps the last one made and reuses it while the root is the same. Call on `loop`'s
+    /// event loop.
+    func environment(loop: LoopState?) -> HandlerEnvironment {
+        let root = self.root.snapshot
+        if let kept = loop?.environment, kept.root == root { return kept }
+        let made = HandlerEnvironment(
+            root: root,
             configuration: self.configuration,
             threadPool: self.threadPool,
             fileIO: self.fileIO,
             bus: self.bus,
-            fileCache: fileCache
+            fileCache: loop?.fileCache
         )
+        loop?.environment = made
+        return made
     }
 
     /// Closes every cached file, each on its own loop (a stop, or descriptors running out).
@@ -83,6 +89,8 @@ final class LoopState: @unchecked Sendable {
     let timers: ConnectionTimers
     /// Which requests of this loop publish their live detail (`nil`: all of them).
     var detailBudget: DetailBudget?
+    /// The handler environment of this loop's latest request (see `ServerContext.environment`).
+    var environment: HandlerEnvironment?
 
     init(fileCache: OpenFileCache?, timers: ConnectionTimers, detailBudget: DetailBudget? = nil) {
         self.fileCache = fileCache
