@@ -41,6 +41,16 @@ let package = Package(
             name: "ServeDashboard",
             dependencies: ["ServeEngine", "CNcurses"]
         ),
+        // bench/run's reference row: NIO's floor per request (see bench/NIOFloor/main.swift).
+        .executableTarget(
+            name: "nio-floor",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "bench/NIOFloor"
+        ),
         .executableTarget(
             name: "swift-serve-tui",
             dependencies: [

@@ -27,9 +27,20 @@ def build():
     log("building release binary")
     sh(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "swift-serve-tui"], cwd=ROOT,
        stdout=subprocess.DEVNULL)
-    path = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+    return os.path.join(bin_path(), "swift-serve-tui")
+
+
+def bin_path():
+    return subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
                           capture_output=True, text=True).stdout.strip()
-    return os.path.join(path, "swift-serve-tui")
+
+
+def build_floor():
+    """bench/NIOFloor: NIO's event loops and HTTP decoder answering with prebuilt bytes (reference row)."""
+    log("building the NIO floor reference")
+    sh(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "nio-floor"], cwd=ROOT,
+       stdout=subprocess.DEVNULL)
+    return os.path.join(bin_path(), "nio-floor")
 
 
 def free_port():
