@@ -104,6 +104,15 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid):
+    """`cpu_seconds` of `pid` and its descendants (nginx's workers are children of its master)."""
+    total = cpu_seconds(pid)
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            total += sum(tree_cpu_seconds(int(child)) for child in f.read().split())
+    return total
+
+
 def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
