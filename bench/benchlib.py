@@ -108,8 +108,17 @@ def tree_cpu_seconds(pid):
     """`cpu_seconds` of `pid` and its descendants (nginx's workers are children of its master)."""
     total = cpu_seconds(pid)
     for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as f:
-            total += sum(tree_cpu_seconds(int(child)) for child in f.read().split())
+        # A thread (python's, one per connection) may end meanwhile; its time stays in the process's.
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                children = f.read().split()
+        except OSError:
+            continue
+        for child in children:
+            try:
+                total += tree_cpu_seconds(int(child))
+            except OSError:
+                pass
     return total
 
 
