@@ -235,17 +235,36 @@ public final class ResponseWriter {
         }
         let head = self.makeHead(status: status, headers: headers)
         let sent = body.flatMap { !self.suppressBody && $0.readableBytes > 0 ? $0 : nil }
-        var inline: ByteBuffer?
-        if case .byteBuffer(let bytes) = sent, bytes.readableBytes <= Self.inlineBodyLimit { inline = bytes }
-        var buffer = Self.allocator.buffer(capacity: 512 + (inline?.readableBytes ?? 0))
+        var buffer = Self.headBuffer(capacity: 512, body: sent)
         ResponseEncoding.writeHead(head, into: &buffer)
-        return self.writeLast(bodyBytes: Int64(sent?.readableBytes ?? 0)) { promise in
-            if var inline {
-                buffer.writeBuffer(&inline)
-                self.connection.writeBytes(.byteBuffer(buffer), promise: promise)
-            } else if let sent {
+        return self.writeLast(head: &buffer, body: sent)
+    }
+
+    /// A buffer for a head of about `capacity` bytes, with room for `body` if it will follow in it.
+    private static func headBuffer(capacity: Int, body: IOData?) -> ByteBuffer {
+        Self.allocator.buffer(capacity: capacity + (Self.inlined(body)?.readableBytes ?? 0))
+    }
+
+    /// `body` when it goes out in the head's buffer: in memory and up to `inlineBodyLimit` bytes.
+    private static func inlined(_ body: IOData?) -> ByteBuffer? {
+        if case .byteBuffer(let bytes) = body, bytes.readableBytes <= Self.inlineBodyLimit { return bytes }
+        return nil
+    }
+
+    /// Ends the response with the encoded head in `buffer` and `body` (`nil`: none) in one flush: an
+    /// inlined body is copied after the head, one write carrying the completion promise; a larger
+    /// body is a second write carrying it. (`inout`: a copy of the caller's buffer would be copied
+    /// again on the first byte appended.)
+    private func writeLast(head buffer: inout ByteBuffer, body: IOData?) -> EventLoopFuture<Void> {
+        var rest = body
+        if let inline = Self.inlined(body) {
+            buffer.writeImmutableBuffer(inline)
+            rest = nil
+        }
+        return self.writeLast(bodyBytes: Int64(body?.readableBytes ?? 0)) { promise in
+            if let rest {
                 self.connection.writeBytes(.byteBuffer(buffer), promise: nil)
-                self.connection.writeBytes(sent, promise: promise)
+                self.connection.writeBytes(rest, promise: promise)
             } else {
                 self.connection.writeBytes(.byteBuffer(buffer), promise: promise)
             }
@@ -280,24 +299,13 @@ public final class ResponseWriter {
             }(),
             expectedBodyBytes: self.suppressBody ? 0 : self.expectedBodyBytes
         )
-        let sent = self.suppressBody ? 0 : body.readableBytes
-        var buffer = Self.allocator.buffer(capacity: 128 + fields.readableBytes + (sent <= Self.inlineBodyLimit ? sent : 0))
+        let sent: IOData? = self.suppressBody || body.readableBytes == 0 ? nil : .byteBuffer(body)
+        var buffer = Self.headBuffer(capacity: 128 + fields.readableBytes, body: sent)
         ResponseEncoding.writeStatusLine(version: self.responseVersion, status: status, into: &buffer)
         buffer.writeImmutableBuffer(fields)
         self.writeOwnFields(connection: connection, into: &buffer)
         buffer.writeStaticString("\r\n")
-        return self.writeLast(bodyBytes: Int64(sent)) { promise in
-            if sent == 0 {
-                self.connection.writeBytes(.byteBuffer(buffer), promise: promise)
-            } else if sent <= Self.inlineBodyLimit {
-                buffer.writeImmutableBuffer(body)
-                self.connection.writeBytes(.byteBuffer(buffer), promise: promise)
-            } else {
-                self.connection.writeBytes(.byteBuffer(buffer), promise: nil)
-                self.connection.writeBytes(.byteBuffer(body), promise: promise)
-            }
-            self.connection.flush()
-        }
+        return self.writeLast(head: &buffer, body: sent)
     }
 
     /// Sends an error page like python's `send_error`: the status, `text/html;charset=utf-8`,
