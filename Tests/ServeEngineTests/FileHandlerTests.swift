@@ -60,6 +60,8 @@ import Testing
             "/sub/%2e%2e/%2e%2e/secret.txt", "//../secret.txt", "/%252e%252e/secret.txt", "/....//secret.txt",
             "/..;/secret.txt", "/%c0%ae%c0%ae/secret.txt", "/sub/..%2f..%2fsecret.txt", "/./../secret.txt",
             "/sub%2f..%2f..%2fsecret.txt", "/%2e%2e%5c%2e%2e%5csecret.txt", "\\..\\secret.txt",
+            "http://x/../secret.txt", "http://x/%2e%2e/secret.txt", "http://..%2f../secret.txt", "http:/../secret.txt",
+            "../secret.txt",
         ]
         for spelling in spellings {
             let client = try server.client()
@@ -131,6 +133,28 @@ import Testing
         let sneaky = try client.get("//example.com")
         #expect(sneaky.status == 301)
         #expect(sneaky.header("location") == "/example.com/")
+    }
+
+    /// RFC 9112 §3.2.2: a server must accept a target in absolute-form and serve its path.
+    @Test func absoluteFormTargetIsServedFromItsPath() async throws {
+        let tree = try TempTree()
+        try tree.write("docs/a b.txt", "spaced")
+        try tree.write("index.html", "<p>home</p>")
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let file = try client.get("http://example.com:8000/docs/a%20b.txt")
+        #expect(file.status == 200)
+        #expect(file.bodyText == "spaced")
+        #expect(try client.get("HTTPS://Example.COM/docs/a%20b.txt").bodyText == "spaced")
+        #expect(try client.get("http://example.com").bodyText == "<p>home</p>")
+        #expect(try client.get("http://example.com?x=1#frag").bodyText == "<p>home</p>")
+        let redirect = try client.get("http://example.com/docs?sort=size")
+        #expect(redirect.status == 301)
+        #expect(redirect.header("location") == "/docs/?sort=size")
+        let listing = try client.get("http://example.com/docs/?format=json")
+        #expect(listing.header("content-type")?.hasPrefix("application/json") == true)
+        #expect(listing.bodyText.contains("a b.txt"))
     }
 
     @Test func indexHtmlThenIndexHtmIsServedForAFolder() async throws {

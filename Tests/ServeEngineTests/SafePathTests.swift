@@ -1,3 +1,4 @@
+import NIOHTTP1
 import ServeEngine
 import Testing
 
@@ -126,5 +127,23 @@ import Testing
     @Test func percentEncodeKeepsOnlyUnreserved() {
         #expect(SafePath.percentEncode(Array("a b#?%&<>'\"日🎉.~_-".utf8))
             == "a%20b%23%3F%25%26%3C%3E%27%22%E6%97%A5%F0%9F%8E%89.~_-")
+    }
+
+    /// The path and query handlers see, for each target form (RFC 9112 §3.2), without sockets.
+    @Test(arguments: [
+        ("/a/b.txt?x=1#f", "/a/b.txt", "x=1"),
+        ("/a?", "/a", ""),
+        ("http://host/a/b.txt?x=1", "/a/b.txt", "x=1"),
+        ("HtTpS://host:8000/a%20b", "/a%20b", ""),
+        ("http://host", "/", ""),
+        ("http://host?q=/x", "/", "q=/x"),
+        ("http://host#frag", "/", ""),
+        ("http://user@host//x", "//x", ""),
+    ])
+    func requestPathAndQueryOfEachTargetForm(target: String, path: String, query: String) {
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target)
+        let request = Request(id: RequestID(connection: ConnectionID(1), index: 1), head: head, peer: nil, local: nil)
+        #expect(request.rawPath == path[...])
+        #expect(request.query == query[...])
     }
 }

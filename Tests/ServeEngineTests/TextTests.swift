@@ -97,6 +97,18 @@ import Testing
         #expect(!page.contains("<script>"))
         #expect(page.contains("Error code explanation: 404 - Nothing matches the given URI."))
     }
+
+    /// Token characters (methods, header names) against host characters: each class exactly as its RFC
+    /// lists it, over all 256 bytes.
+    @Test func byteClassesMatchTheirGrammars() {
+        let alphanumeric = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        let token = alphanumeric.union("!#$%&'*+-.^_`|~".utf8)
+        let host = alphanumeric.union("-._~!$&'()*+,;=%:[]".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(ByteClass.isToken(byte) == token.contains(byte), "token \(byte)")
+            #expect(ByteClass.isHost(byte) == host.contains(byte), "host \(byte)")
+        }
+    }
 }
 
 extension RequestFinished {

@@ -16,7 +16,7 @@ public func fuzzCGIHeaders(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt 
         // RFC 9112 §4: reason-phrase = *( HTAB / SP / VCHAR / obs-text ).
         require(!head.status.reasonPhrase.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }), "control byte in the reason")
         for (name, value) in head.headers {
-            require(!name.isEmpty && name.utf8.allSatisfy(CGIResponseParser.isTokenByte), "header name \(name.debugDescription)")
+            require(!name.isEmpty && name.utf8.allSatisfy(ByteClass.isToken), "header name \(name.debugDescription)")
             require(!CGIResponseParser.droppedFields.contains(name.lowercased()), "server-owned \(name) sent on")
             require(!value.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }), "control byte in \(name)")
         }

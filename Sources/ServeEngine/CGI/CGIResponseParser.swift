@@ -71,7 +71,7 @@ enum CGIResponseParser {
                 return .malformed("header line without a colon")
             }
             let nameBytes = line[line.startIndex..<colon]
-            guard !nameBytes.isEmpty, nameBytes.allSatisfy(Self.isTokenByte) else {
+            guard !nameBytes.isEmpty, nameBytes.allSatisfy(ByteClass.isToken) else {
                 return .malformed("invalid header name")
             }
             var valueBytes = line[(colon + 1)...]
@@ -150,15 +150,5 @@ enum CGIResponseParser {
         case needMore
         case status(HTTPResponseStatus)
         case malformed(String)
-    }
-
-    /// RFC 9110 §5.6.2 token characters.
-    static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        default:
-            "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
     }
 }

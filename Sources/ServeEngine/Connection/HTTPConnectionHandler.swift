@@ -233,6 +233,16 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             )
             return
         }
+        // RFC 9112 §3.2: the target must be origin-form or absolute-form (asterisk-form only for
+        // OPTIONS, which gets 501 below), and an HTTP/1.1 request needs exactly one valid Host.
+        if Request.originFormStart(of: head.uri) == nil, !(head.method == .OPTIONS && head.uri == "*") {
+            writer.respond(error: HTTPError(.badRequest, message: "Bad request target"), closeConnection: true)
+            return
+        }
+        if let problem = Self.hostProblem(head) {
+            writer.respond(error: HTTPError(.badRequest, message: problem), closeConnection: true)
+            return
+        }
         // RFC 9110 §10.1.1.
         if let expectation = head.headers.first(name: "expect") {
             guard expectation.lowercased() == "100-continue" else {
@@ -255,6 +265,19 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         writer.respond(
             error: HTTPError(.notImplemented, message: "Unsupported method ('\(head.method.rawValue)')")
         )
+    }
+
+    /// Why `head`'s `Host` fields break RFC 9112 §3.2, or `nil`: an HTTP/1.1 request must carry
+    /// exactly one, and its value must be `host[:port]` (an empty value is allowed). HTTP/1.0 may omit it.
+    static func hostProblem(_ head: HTTPRequestHead) -> String? {
+        var value: String?
+        for (name, fieldValue) in head.headers where name.utf8.count == 4 {
+            guard name.utf8.elementsEqual("host".utf8, by: { $0 | 0x20 == $1 }) else { continue }
+            if value != nil { return "More than one Host header" }
+            value = fieldValue
+        }
+        guard let value else { return head.version.minor >= 1 ? "HTTP/1.1 request without a Host header" : nil }
+        return value.utf8.allSatisfy(ByteClass.isHost) ? nil : "Bad Host header"
     }
 
     /// The size of a header block as sent: `name: value` and CRLF per field.

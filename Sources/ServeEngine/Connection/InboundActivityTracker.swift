@@ -69,7 +69,7 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
     /// followed by a space: the decoder rejected a method it does not know, not garbage.
     var requestLineStartsWithToken: Bool {
         guard let space = self.requestLinePrefix.firstIndex(of: UInt8(ascii: " ")), space > 0 else { return false }
-        return self.requestLinePrefix[..<space].allSatisfy(Self.isTokenCharacter)
+        return self.requestLinePrefix[..<space].allSatisfy(ByteClass.isToken)
     }
 
     /// The method token at the start of the request line, if it is one.
@@ -77,15 +77,5 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
         guard self.requestLineStartsWithToken, let space = self.requestLinePrefix.firstIndex(of: UInt8(ascii: " "))
         else { return nil }
         return String(decoding: self.requestLinePrefix[..<space], as: UTF8.self)
-    }
-
-    private static func isTokenCharacter(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
     }
 }

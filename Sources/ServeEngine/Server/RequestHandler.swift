@@ -17,19 +17,60 @@ public struct Request: Sendable {
     }
 
     public var method: HTTPMethod { self.head.method }
-    /// The target's path part (before `?`), still percent-encoded.
-    /// Searched as UTF-8: `?` and `#` are ASCII, and walking characters cost ~1 % of a request.
+    /// The target's path part (before `?`), still percent-encoded; `/` for an absolute-form target
+    /// without a path (`http://host`). Searched as UTF-8: `?` and `#` are ASCII, and walking characters
+    /// cost ~1 % of a request.
     public var rawPath: Substring {
-        let uri = self.head.uri
-        if let cut = uri.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) { return uri[..<cut] }
-        return uri[...]
+        let target = self.originForm
+        let path: Substring
+        if let cut = target.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
+            path = target[..<cut]
+        } else {
+            path = target
+        }
+        return path.isEmpty ? "/" : path
     }
     /// The query string without `?` (empty when there is none).
     public var query: Substring {
+        let target = self.originForm
+        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return "" }
+        let end = target.utf8[q...].firstIndex(of: UInt8(ascii: "#")) ?? target.endIndex
+        return target[target.utf8.index(after: q)..<end]
+    }
+
+    /// The target as origin-form (`/path?query`): an absolute-form target (`http://host/path?query`,
+    /// which a server must accept, RFC 9112 §3.2.2) without its scheme and authority. A target in no
+    /// form the engine serves is refused with 400 before any handler sees it (`Self.originFormStart`).
+    var originForm: Substring {
         let uri = self.head.uri
-        guard let q = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return "" }
-        let end = uri.utf8[q...].firstIndex(of: UInt8(ascii: "#")) ?? uri.endIndex
-        return uri[uri.utf8.index(after: q)..<end]
+        return uri[(Self.originFormStart(of: uri) ?? uri.startIndex)...]
+    }
+
+    /// Where the origin-form part of `target` starts: at once for `/path`, after `scheme://authority`
+    /// for an `http` or `https` absolute-form target (scheme in any case); `nil` for any other form
+    /// (`*`, `host:port`, `path` without a slash, other schemes), which this server does not serve.
+    static func originFormStart(of target: String) -> String.Index? {
+        let utf8 = target.utf8
+        guard let first = utf8.first else { return nil }
+        if first == UInt8(ascii: "/") { return target.startIndex }
+        var index = utf8.startIndex
+        for expected in "http".utf8 {
+            guard index != utf8.endIndex, utf8[index] | 0x20 == expected else { return nil }
+            index = utf8.index(after: index)
+        }
+        if index != utf8.endIndex, utf8[index] | 0x20 == UInt8(ascii: "s") { index = utf8.index(after: index) }
+        for expected in "://".utf8 {
+            guard index != utf8.endIndex, utf8[index] == expected else { return nil }
+            index = utf8.index(after: index)
+        }
+        // The authority runs to the path, the query or the end; it may not be empty (RFC 9110 §4.2.1).
+        let authorityStart = index
+        while index != utf8.endIndex, utf8[index] != UInt8(ascii: "/"), utf8[index] != UInt8(ascii: "?"),
+            utf8[index] != UInt8(ascii: "#")
+        {
+            index = utf8.index(after: index)
+        }
+        return index == authorityStart ? nil : index
     }
 }
 
