@@ -84,6 +84,12 @@ import Testing
         #expect(Format.curlCommand(for: record, base: "http://h:1")
             == "curl -v -X POST --http1.0 'http://h:1/it'\\''s?a=1&b=2' -H 'X-Note: it'\\''s'")
     }
+
+    @Test func curlReplaySendsAnAbsoluteFormTargetAsItCame() {
+        let record = RequestRecordFixture.make(method: "GET", target: "http://other.example/a b", headers: [("Host", "other.example")])
+        #expect(Format.curlCommand(for: record, base: "http://h:1")
+            == "curl -v --request-target 'http://other.example/a b' http://h:1/")
+    }
 }
 
 enum RequestRecordFixture {

@@ -147,7 +147,12 @@ public enum Format {
         default: parts += ["-X", Self.shellQuote(record.method)]
         }
         if record.version == "HTTP/1.0" { parts.append("--http1.0") }
-        parts.append(Self.shellQuote(base + record.target))
+        if record.target.hasPrefix("/") {
+            parts.append(Self.shellQuote(base + record.target))
+        } else {
+            // Absolute-form (`GET http://other/x`, a client set to use a proxy): sent as it came.
+            parts += ["--request-target", Self.shellQuote(record.target), Self.shellQuote(base + "/")]
+        }
         let skipped: Set<String> = ["host", "content-length", "connection", "transfer-encoding"]
         for (name, value) in record.requestHeaders where !skipped.contains(name.lowercased()) {
             parts += ["-H", Self.shellQuote("\(name): \(value)")]
