@@ -124,6 +124,28 @@ private let catScript = "printf 'Content-Type: application/octet-stream\\r\\n\\r
         #expect(env["PWD"] == root + "/cgi-bin")
     }
 
+    /// RFC 9112 §3.2.2: an absolute-form target's authority stands in for Host; the script sees the
+    /// origin-form target as REQUEST_URI, as it would have from a client not set to use a proxy.
+    @Test func absoluteFormTargetGivesTheScriptItsPathAndHost() async throws {
+        let cgi = try await CGIFixture.start()
+        defer { Task { await cgi.shutdown() } }
+        try cgi.script("cgi-bin/env.sh", envScript)
+        let client = try cgi.server.client()
+        for (target, uri, query) in [
+            ("http://user@target.example:8080/cgi-bin/env.sh/x?q=1", "/cgi-bin/env.sh/x?q=1", "q=1"),
+            ("HTTP://target.example/cgi-bin/env.sh", "/cgi-bin/env.sh", ""),
+        ] {
+            let response = try client.get(target)
+            #expect(response.status == 200)
+            let env = environmentLines(response.bodyText)
+            #expect(env["SERVER_NAME"] == "target.example")
+            #expect(env["SCRIPT_NAME"] == "/cgi-bin/env.sh")
+            #expect(env["REQUEST_URI"] == uri)
+            #expect(env["QUERY_STRING"] ?? "" == query)
+            #expect(env["HTTP_HOST"] == "test")
+        }
+    }
+
     @Test func postBodyOfOneMebibyteIsEchoedByteExactOverKeepAlive() async throws {
         let cgi = try await CGIFixture.start()
         defer { Task { await cgi.shutdown() } }

@@ -241,11 +241,14 @@ final class CGIResponder: RequestResponder {
             scriptName: self.scriptName,
             pathInfo: pathInfo,
             query: query,
-            requestURI: request.head.uri,
+            requestURI: request.originForm.first == "/" ? String(request.originForm) : "/" + request.originForm,
             documentRoot: environment.root.path,
             scriptFilename: script.path,
             serverSoftware: environment.configuration.serverSoftware,
-            serverName: Self.serverName(host: request.head.headers.first(name: "host"), local: request.local),
+            serverName: Self.serverName(
+                host: request.targetAuthority.map(String.init) ?? request.head.headers.first(name: "host"),
+                local: request.local
+            ),
             serverPort: request.local?.port ?? environment.configuration.port,
             serverProtocol: "HTTP/\(request.head.version.major).\(request.head.version.minor)",
             remoteAddress: HTTPConnectionHandler.describe(request.peer),

@@ -46,6 +46,19 @@ public struct Request: Sendable {
         return uri[(Self.originFormStart(of: uri) ?? uri.startIndex)...]
     }
 
+    /// The `host[:port]` of an absolute-form target (user info dropped), which RFC 9112 §3.2.2 says
+    /// stands in for `Host`; `nil` for origin-form.
+    var targetAuthority: Substring? {
+        let uri = self.head.uri
+        // Past `http://` or `https://`, which `originFormStart` has checked.
+        guard uri.utf8.first != UInt8(ascii: "/"), let pathStart = Self.originFormStart(of: uri),
+            let colon = uri.utf8.firstIndex(of: UInt8(ascii: ":"))
+        else { return nil }
+        let authority = uri[uri.utf8.index(colon, offsetBy: 3)..<pathStart]
+        if let at = authority.lastIndex(of: "@") { return authority[authority.index(after: at)...] }
+        return authority
+    }
+
     /// Where the origin-form part of `target` starts: at once for `/path`, after `scheme://authority`
     /// for an `http` or `https` absolute-form target (scheme in any case); `nil` for any other form
     /// (`*`, `host:port`, `path` without a slash, other schemes), which this server does not serve.
