@@ -1,5 +1,6 @@
+import NIOCore
 import NIOHTTP1
-import ServeEngine
+@testable import ServeEngine
 import Testing
 
 /// Conditional requests, ranges and MIME types without a disk.
@@ -36,7 +37,11 @@ import Testing
         ("bytes=500-5000", .partial(first: 500, last: 999)),
         ("bytes=1000-", .rangeNotSatisfiable),
         ("bytes=-0", .rangeNotSatisfiable),
-        ("bytes=0-0,5-6", .full),
+        ("bytes=0-0,5-6", .multipart([0...0, 5...6])),
+        ("bytes=-10,0-4,5-9", .multipart([990...999, 0...4, 5...9])),
+        ("bytes=0-10,5-20", .full),
+        ("bytes=0-,999-", .full),
+        ("bytes=0-0,5000-", .partial(first: 0, last: 0)),
         ("bytes=5-1", .full),
         ("items=0-5", .full),
         ("bytes=abc", .full),
@@ -44,6 +49,31 @@ import Testing
     ])
     func ranges(header: String, expected: FilePlan) {
         #expect(self.plan([("Range", header)]) == expected)
+    }
+
+    /// The multipart body of RFC 9110 §14.6 from bytes in memory, with the length announced ahead.
+    @Test func multipartBodyHasADelimitedPartPerRangeAndItsAnnouncedLength() throws {
+        let ranges: [ClosedRange<Int64>] = [7...9, 0...1]
+        let body = MultipartByteRanges(ranges: ranges, size: 10, contentType: "text/plain", boundary: "B0UND")
+        #expect(body.contentType == "multipart/byteranges; boundary=B0UND")
+        let bytes = try #require(body.body(from: ByteBuffer(string: "0123456789")))
+        #expect(String(buffer: bytes) == """
+            \r\n--B0UND\r\nContent-Type: text/plain\r\nContent-Range: bytes 7-9/10\r\n\r\n789\
+            \r\n--B0UND\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/10\r\n\r\n01\
+            \r\n--B0UND--\r\n
+            """)
+        #expect(body.contentLength == Int64(bytes.readableBytes))
+        // A file that shrank below a range: no body from memory (the caller sends from disk).
+        #expect(body.body(from: ByteBuffer(string: "01234")) == nil)
+    }
+
+    @Test func multipartBoundariesDifferAndStayPlain() {
+        let boundaries = (0..<50).map { _ in MultipartByteRanges.newBoundary() }
+        #expect(Set(boundaries).count == 50)
+        for boundary in boundaries {
+            #expect(boundary.utf8.count == 36)
+            #expect(boundary.utf8.allSatisfy { ByteClass.isAlphanumeric($0) || $0 == UInt8(ascii: "-") })
+        }
     }
 
     @Test func ifRangeHonoursTheRangeOnlyWhenTheValidatorMatches() {

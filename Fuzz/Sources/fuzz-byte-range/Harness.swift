@@ -17,8 +17,19 @@ public func fuzzByteRange(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         require(header.drop(while: { $0 == " " }).lowercased().hasPrefix("bytes="), "accepted \(header.debugDescription)")
     case .unsatisfiable:
         require(header.contains("-"), "unsatisfiable without a range spec: \(header.debugDescription)")
-    case .multiple:
+    case .multiple(let ranges):
         require(header.contains(","), "several ranges without a comma: \(header.debugDescription)")
+        require(ranges.count >= 2, "\(ranges.count) range(s) as multiple from \(header.debugDescription)")
+        for range in ranges {
+            require(range.lowerBound >= 0 && range.upperBound < size, "range \(range) for size \(size) from \(header.debugDescription)")
+        }
+        // None overlaps another, so together they never ask for more than the file.
+        let ordered = ranges.sorted { $0.lowerBound < $1.lowerBound }
+        for (before, after) in zip(ordered, ordered.dropFirst()) {
+            require(after.lowerBound > before.upperBound, "overlapping \(before) and \(after) from \(header.debugDescription)")
+        }
+    case .overlapping:
+        require(header.contains(","), "overlap without a comma: \(header.debugDescription)")
     case .invalid:
         break
     }

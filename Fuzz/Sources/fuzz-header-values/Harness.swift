@@ -36,6 +36,11 @@ public func fuzzHeaderValues(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CIn
         require(matched, "304 for \(name): \(text.debugDescription)")
     case .partial(let first, let last):
         require(first >= 0 && first <= last && last < attributes.size, "range \(first)-\(last)")
+    case .multipart(let ranges):
+        require(ranges.count >= 2, "multipart of \(ranges.count) range(s)")
+        for range in ranges {
+            require(range.lowerBound >= 0 && range.upperBound < attributes.size, "range \(range)")
+        }
     case .full, .rangeNotSatisfiable:
         break
     }

@@ -4,8 +4,12 @@ public enum ByteRange: Equatable, Sendable {
     case single(first: Int64, last: Int64)
     /// Syntactically valid but nothing in it overlaps the file: 416.
     case unsatisfiable
-    /// Several ranges: this server sends the whole file with 200 (RFC 9110 §14.2 allows ignoring Range).
-    case multiple
+    /// Two or more satisfiable ranges, none overlapping another, in the order asked: 206 with a
+    /// `multipart/byteranges` body (RFC 9110 §14.6).
+    case multiple([ClosedRange<Int64>])
+    /// Satisfiable ranges that overlap: the whole file is sent with 200. RFC 9110 §14.2 lets a server
+    /// ignore such a header; answering it would let a short request ask for the file many times over.
+    case overlapping
     /// Not a byte-range header this server understands: ignored, the whole file is sent.
     case invalid
 
@@ -39,7 +43,10 @@ public enum ByteRange: Equatable, Sendable {
         switch satisfiable.count {
         case 0: return .unsatisfiable
         case 1: return .single(first: satisfiable[0].0, last: satisfiable[0].1)
-        default: return .multiple
+        default:
+            let ordered = satisfiable.sorted { $0.0 < $1.0 }
+            for (before, after) in zip(ordered, ordered.dropFirst()) where after.0 <= before.1 { return .overlapping }
+            return .multiple(satisfiable.map { $0.0...$0.1 })
         }
     }
 

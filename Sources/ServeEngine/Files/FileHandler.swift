@@ -282,6 +282,9 @@ final class FileResponder: RequestResponder {
                 error: HTTPError(.rangeNotSatisfiable, headers: [("Content-Range", "bytes */\(attributes.size)"), ("Accept-Ranges", "bytes")])
             )
             return
+        case .multipart(let ranges):
+            self.sendParts(ranges, attributes: attributes, headers: headers, content: content, writer: writer, handle: handle)
+            return
         case .full:
             (first, last, status) = (0, attributes.size - 1, .ok)
         case .partial(let from, let to):
@@ -306,6 +309,64 @@ final class FileResponder: RequestResponder {
     }
 
     private var transfer = FileTransfer(from: 0, to: 0)
+    /// The parts of a multipart answer not yet begun, and its closing delimiter.
+    private var multipart: (parts: ArraySlice<MultipartByteRanges.Part>, closing: String)?
+
+    /// Answers several ranges with one `multipart/byteranges` body: from memory when the cache holds
+    /// the file, otherwise each part's delimiter through the channel, then its bytes like any range.
+    private func sendParts(
+        _ ranges: [ClosedRange<Int64>],
+        attributes: FileAttributes,
+        headers baseHeaders: HTTPHeaders,
+        content: ByteBuffer?,
+        writer: ResponseWriter,
+        handle: NIOFileHandle
+    ) {
+        let body = MultipartByteRanges(
+            ranges: ranges,
+            size: attributes.size,
+            contentType: baseHeaders.first(name: "Content-Type") ?? "application/octet-stream",
+            boundary: MultipartByteRanges.newBoundary()
+        )
+        var headers = baseHeaders
+        headers.replaceOrAdd(name: "Content-Type", value: body.contentType)
+        headers.replaceOrAdd(name: "Content-Length", value: String(body.contentLength))
+        if writer.isHeadRequest {
+            writer.respond(status: .partialContent, headers: headers, body: nil as IOData?)
+            self.closeFile()
+            return
+        }
+        if let content, content.readableBytes == attributes.size, let bytes = body.body(from: content) {
+            writer.respond(status: .partialContent, headers: headers, body: bytes)
+            self.closeFile()
+            return
+        }
+        writer.writeHead(status: .partialContent, headers: headers)
+        self.multipart = (body.parts[...], body.closing)
+        self.sendNextPart(writer: writer, handle: handle)
+    }
+
+    /// Writes the next part's delimiter and, once the kernel has it (the part's bytes go straight to
+    /// the socket and must not overtake it), sends the part's range; after the last, the closing one.
+    private func sendNextPart(writer: ResponseWriter, handle: NIOFileHandle) {
+        guard !self.cancelled, var multipart = self.multipart else { return }
+        guard let part = multipart.parts.popFirst() else {
+            self.multipart = nil
+            writer.writeBody(.byteBuffer(ByteBuffer(string: multipart.closing)))
+            writer.end().assumeIsolated().whenComplete { _ in self.closeFile() }
+            return
+        }
+        self.multipart = multipart
+        writer.writeBody(.byteBuffer(ByteBuffer(string: part.head))).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success:
+                self.transfer = FileTransfer(from: part.range.lowerBound, to: part.range.upperBound + 1)
+                self.run(self.transfer.resume(), writer: writer, handle: handle)
+            case .failure:
+                self.closeFile()
+            }
+        }
+    }
 
     /// Carries out the transfer's steps until one has to wait (for the socket, or for a turn of
     /// the event loop). See `FileTransfer` for why bytes go straight to the socket.
@@ -335,7 +396,11 @@ final class FileResponder: RequestResponder {
                 }
                 return
             case .end:
-                writer.end().assumeIsolated().whenComplete { _ in self.closeFile() }
+                if self.multipart != nil {
+                    self.sendNextPart(writer: writer, handle: handle)
+                } else {
+                    writer.end().assumeIsolated().whenComplete { _ in self.closeFile() }
+                }
                 return
             case .stop(let code):
                 if code == 0 {

@@ -29,6 +29,8 @@ public enum FilePlan: Equatable, Sendable {
     case full
     /// 206 with the inclusive byte range.
     case partial(first: Int64, last: Int64)
+    /// 206 with a `multipart/byteranges` body of these ranges, in this order.
+    case multipart([ClosedRange<Int64>])
     /// 416: the range lies outside the file.
     case rangeNotSatisfiable
 }
@@ -53,7 +55,8 @@ public enum FilePlanner {
         switch ByteRange.parse(rangeHeader, size: attributes.size) {
         case .single(let first, let last): return .partial(first: first, last: last)
         case .unsatisfiable: return .rangeNotSatisfiable
-        case .multiple, .invalid: return .full
+        case .multiple(let ranges): return .multipart(ranges)
+        case .overlapping, .invalid: return .full
         }
     }
 
