@@ -40,6 +40,22 @@ import Testing
         #expect(model.sessions.isEmpty)
     }
 
+    /// A body's event lands on its request's record, whether it comes before or after the answer.
+    @Test func requestBodiesAttachToTheirRecords() {
+        var model = self.model()
+        let body = RequestBodyReceived(id: EventScript.id(1, 1), bytes: 3, preview: Array("a=1".utf8), complete: true, time: EventScript.time(0.1))
+        let late = RequestBodyReceived(id: EventScript.id(1, 2), bytes: 2, preview: Array("hi".utf8), complete: true, time: EventScript.time(0.3))
+        model.apply(EventScript.batch([
+            EventScript.received(1, 1, "POST", "/cgi-bin/form.py", at: 0.1),
+            .requestBody(body),
+            EventScript.finished(1, 1, "POST", "/cgi-bin/form.py", status: 200, bytes: 10, ms: 1, at: 0.2),
+            EventScript.received(1, 2, "PUT", "/x", at: 0.2),
+            EventScript.finished(1, 2, "PUT", "/x", status: 501, bytes: 10, ms: 1, at: 0.25),
+            .requestBody(late),
+        ]))
+        #expect(model.requests.all.map(\.requestBody) == [body, late])
+    }
+
     @Test func totalsComeFromTheEngineEvenWhenEventsWereDropped() {
         var model = self.model()
         var exact = ServerTotals()

@@ -81,6 +81,53 @@ import Testing
         #expect(server.server.totals.requestsWithoutDetail == 20 - received.count)
     }
 
+    /// What a client sent as a body reaches the dashboard: its exact size and its first bytes,
+    /// whether it came with a Content-Length or chunked, answered or refused (501), or cut off.
+    @Test func requestBodiesArePublishedWithTheirSizeAndFirstBytes() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        let big = TempTree.bytes(5000)
+        try client.send(Array("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n".utf8) + big)
+        #expect(try client.readResponse().body == big)
+        try client.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n")
+        #expect(try client.readResponse().body == Array("abcdefg".utf8))
+        try client.send("PUT /refused HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi")
+        #expect(try client.readResponse().status == 501)
+        _ = try client.get("/no-body")
+        // Cut off: 10 of 100 announced bytes, then the client goes away.
+        let cut = try server.client()
+        try cut.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n0123456789")
+        #expect(recorder.waitFor { _ in recorder.bodies.count == 3 })
+        cut.shutdownWrite()
+        #expect(recorder.waitFor { _ in recorder.bodies.count == 4 })
+
+        let bodies = recorder.bodies
+        #expect(bodies.map(\.bytes) == [5000, 7, 2, 10])
+        #expect(bodies[0].preview.count == 2048)
+        #expect(bodies[0].preview.elementsEqual(big.prefix(2048)))
+        #expect(bodies[0].complete && !bodies[0].isWhole)
+        #expect(bodies[1].preview == Array("abcdefg".utf8) && bodies[1].isWhole)
+        #expect(bodies[2].preview == Array("hi".utf8) && bodies[2].isWhole)
+        #expect(bodies[3].preview == Array("0123456789".utf8) && !bodies[3].complete)
+        // Each belongs to its request; the GET without a body published none.
+        let received = recorder.received
+        #expect(bodies.map(\.id) == [received[0].id, received[1].id, received[2].id, received[4].id])
+    }
+
+    /// Without a dashboard nothing of a body is kept or published.
+    @Test func noBodyIsPublishedWithoutRequestDetail() async throws {
+        let server = try await TestServer.start { $0.requestDetailPerSecond = 0 }
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        try client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+        #expect(try client.readResponse().body == Array("hi".utf8))
+        #expect(recorder.waitFor { _ in !recorder.closed.isEmpty })
+        #expect(recorder.bodies.isEmpty)
+    }
+
     @Test func streamingPublishesProgress() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.shutdown() } }

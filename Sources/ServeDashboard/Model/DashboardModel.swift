@@ -62,7 +62,7 @@ public struct DashboardModel: Sendable {
         for index in events.indices {
             if index < cutoff {
                 switch events[index] {
-                case .requestReceived, .responseStarted, .bodyProgress:
+                case .requestReceived, .requestBody, .responseStarted, .bodyProgress:
                     continue
                 case .requestFinished(let finished) where !self.requests.contains(finished.id):
                     self.skippedRequests += 1
@@ -93,6 +93,8 @@ public struct DashboardModel: Sendable {
             self.requests.append(RequestRecord(received: received))
             self.sessions[received.id.connection]?.activeRequests += 1
             self.sessions[received.id.connection]?.lastActivity = received.time
+        case .requestBody(let body):
+            self.requests.update(body.id) { record in record.requestBody = body }
         case .responseStarted(let started):
             self.requests.update(started.id) { record in
                 record.status = started.status

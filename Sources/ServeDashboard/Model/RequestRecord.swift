@@ -8,6 +8,8 @@ public struct RequestRecord: Sendable, Equatable {
     public var version: String
     public var peer: String
     public var requestHeaders: HeaderFields
+    /// The request's body, once it has ended; `nil` for none (or not seen).
+    public var requestBody: RequestBodyReceived?
     public var receivedAt: EventTime
     /// Set once the response head is written.
     public var status: Int?

@@ -59,6 +59,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     private var readHeld = false
     /// `responseWritten` is handing over waiting input (a delivered request may end its response at once).
     private var delivering = false
+    /// The current request's body, for a request published with detail.
+    private var bodyCapture: RequestBodyCapture?
 
     init(server: ServerContext, tracker: InboundActivityTracker) {
         self.server = server
@@ -123,6 +125,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             self.writer?.connectionLost()
             self.writer = nil
             responder?.cancel()
+            self.publishBody(complete: false)
             let reason =
                 self.closeReason
                 ?? (self.server.stopping.load(ordering: .relaxed) ? .serverStopping : .clientClosed)
@@ -196,8 +199,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             self.receivedHead(head, context: context)
         case .body(let buffer):
             self.machine.activity(now: WallClock.monotonicNanoseconds())
+            self.bodyCapture?.append(buffer)
             self.responder?.receiveBody(buffer)
         case .end:
+            self.publishBody(complete: true)
             self.tracker.requestCompleted()
             self.responder?.receiveEnd()
             if self.machine.requestEnded(now: WallClock.monotonicNanoseconds()) == .close {
@@ -313,6 +318,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
                     )
                 )
             )
+            self.bodyCapture = RequestBodyCapture(id: request.id)
         }
         let writer = ResponseWriter(
             request: request,
@@ -325,6 +331,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         )
         self.writer = writer
         return writer
+    }
+
+    /// Publishes what arrived of the current request's body, if it was captured and not empty.
+    private func publishBody(complete: Bool) {
+        guard let capture = self.bodyCapture else { return }
+        self.bodyCapture = nil
+        if let event = capture.event(complete: complete) { self.server.bus.publish(.requestBody(event)) }
     }
 
     // MARK: Errors and events

@@ -161,6 +161,31 @@ public struct ResponseStarted: Sendable {
     public let time: EventTime
 }
 
+/// A request's body as it arrived: its exact size and its first bytes, published when the body ends
+/// (or the connection closes first). Only for requests published with detail, and only when the
+/// body is not empty.
+public struct RequestBodyReceived: Sendable, Equatable {
+    public let id: RequestID
+    /// Body bytes received (after chunked decoding): exact.
+    public let bytes: Int64
+    /// The first bytes of the body, at most `RequestBodyCapture.previewLimit`.
+    public let preview: [UInt8]
+    /// Whether the whole body arrived; `false` when the connection closed first.
+    public let complete: Bool
+    public let time: EventTime
+
+    public init(id: RequestID, bytes: Int64, preview: [UInt8], complete: Bool, time: EventTime) {
+        self.id = id
+        self.bytes = bytes
+        self.preview = preview
+        self.complete = complete
+        self.time = time
+    }
+
+    /// Whether `preview` holds the whole body.
+    public var isWhole: Bool { self.complete && Int64(self.preview.count) == self.bytes }
+}
+
 /// Body bytes confirmed written to the socket so far.
 public struct BodyProgress: Sendable {
     public let id: RequestID
@@ -209,6 +234,7 @@ public enum ServerEvent: Sendable {
     case connectionOpened(ConnectionOpened)
     case connectionClosed(ConnectionClosed)
     case requestReceived(RequestReceived)
+    case requestBody(RequestBodyReceived)
     case responseStarted(ResponseStarted)
     case bodyProgress(BodyProgress)
     case requestFinished(RequestFinished)

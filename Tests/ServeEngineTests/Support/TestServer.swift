@@ -140,4 +140,7 @@ final class EventRecorder {
     var received: [RequestReceived] {
         self.events.compactMap { if case .requestReceived(let r) = $0 { r } else { nil } }
     }
+    var bodies: [RequestBodyReceived] {
+        self.events.compactMap { if case .requestBody(let b) = $0 { b } else { nil } }
+    }
 }
