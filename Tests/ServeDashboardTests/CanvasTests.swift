@@ -1,4 +1,6 @@
+import Foundation
 import ServeDashboard
+import ServeEngine
 import Testing
 
 /// Cell widths, truncation and escaping where text enters the grid.
@@ -83,6 +85,87 @@ import Testing
         record.version = "HTTP/1.0"
         #expect(Format.curlCommand(for: record, base: "http://h:1")
             == "curl -v -X POST --http1.0 'http://h:1/it'\\''s?a=1&b=2' -H 'X-Note: it'\\''s'")
+    }
+
+    /// Each quoting form means the same bytes to a shell; the round trip through bash is in
+    /// `DashboardTmuxTests` (and `shellQuoteRoundTripsThroughBash` below when bash is here).
+    @Test func shellQuotingPicksTheSimplestExactForm() {
+        #expect(Format.shellQuote("http://h:1/a.txt") == "http://h:1/a.txt")
+        #expect(Format.shellQuote("a b'c\\d") == "'a b'\\''c\\d'")
+        #expect(Format.shellQuote("日本 語") == "'日本 語'")
+        #expect(Format.shellQuote("x\u{1B}[31m'\\\n") == "$'x\\x1b[31m\\'\\\\\\x0a'")
+        #expect(Format.shellQuote("\u{202E}exe") == "$'\\xe2\\x80\\xaeexe'")
+        #expect(Format.shellQuote(bytes: [0x61, 0xFF, 0x27, 0x5C]) == "$'a\\xff\\'\\\\'")
+        // Nothing a terminal would act on is left in any form.
+        for text in ["\u{1B}]0;t\u{07}", "a\u{9B}b", "\u{200B}", "\r\n"] {
+            #expect(!Format.shellQuote(text).unicodeScalars.contains { $0 != "\\" && TextSanitizer.needsEscape($0) })
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/bin/bash")))
+    func shellQuoteRoundTripsThroughBash() throws {
+        let samples: [[UInt8]] = [
+            Array("plain".utf8), Array("it's a \\ back'slash".utf8), Array("日本\t\n\r\u{1B}[2J\u{202E}".utf8),
+            [0x41, 0xFF, 0xFE, 0x0A, 0x27, 0x24, 0x60, 0x21], Array("$HOME `id` !! \"q\"".utf8),
+            Array("it's\u{1B}[0m \\x41 $'x'".utf8),
+        ]
+        for sample in samples {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", "printf %s " + Format.shellQuote(bytes: sample)]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(Array(output) == sample, "\(Format.shellQuote(bytes: sample))")
+        }
+    }
+
+    @Test func curlReplayCarriesAWholeBodyAndSaysWhyNotOtherwise() {
+        var record = RequestRecordFixture.make(method: "POST", target: "/cgi-bin/form.py", headers: [("Host", "h:1"), ("Content-Length", "9")])
+        let body = Array("a=1&b=it's".utf8)
+        record.requestBody = RequestBodyReceived(id: record.id, bytes: Int64(body.count), preview: body, complete: true, time: record.receivedAt)
+        // POST is implied by the body; curl's own form Content-Type is removed, as none was sent.
+        #expect(Format.curlCommand(for: record, base: "http://h:1")
+            == "curl -v http://h:1/cgi-bin/form.py -H 'Content-Type:' --data-raw 'a=1&b=it'\\''s'")
+        let lines = Format.curlLines(for: record, base: "http://h:1")
+        #expect(lines.lines == ["curl -v http://h:1/cgi-bin/form.py \\", "  -H 'Content-Type:' \\", "  --data-raw 'a=1&b=it'\\''s'"])
+        #expect(lines.note == nil)
+
+        record.requestHeaders = HeaderFields([("Content-Type", "application/json")])
+        record.method = "PUT"
+        #expect(Format.curlCommand(for: record, base: "http://h:1")
+            == "curl -v -X PUT http://h:1/cgi-bin/form.py -H 'Content-Type: application/json' --data-raw 'a=1&b=it'\\''s'")
+
+        record.requestBody = RequestBodyReceived(id: record.id, bytes: 5000, preview: Array(repeating: 65, count: 2048), complete: true, time: record.receivedAt)
+        var replay = Format.curlLines(for: record, base: "http://h:1")
+        #expect(!replay.lines.joined().contains("--data"))
+        #expect(replay.note?.contains("5,000 bytes") == true && replay.note?.contains("first 2,048") == true)
+        record.requestBody = RequestBodyReceived(id: record.id, bytes: 3, preview: [0x61, 0, 0x62], complete: true, time: record.receivedAt)
+        replay = Format.curlLines(for: record, base: "http://h:1")
+        #expect(!replay.lines.joined().contains("--data") && replay.note?.contains("NUL") == true)
+        record.requestBody = RequestBodyReceived(id: record.id, bytes: 3, preview: [0x61, 0x62, 0x63], complete: false, time: record.receivedAt)
+        #expect(Format.curlLines(for: record, base: "http://h:1").note?.contains("closed before it ended") == true)
+    }
+
+    @Test func bodyLinesShowTextAsLinesAndBinaryAsHex() {
+        func body(_ bytes: [UInt8], of total: Int? = nil, complete: Bool = true) -> RequestBodyReceived {
+            RequestBodyReceived(id: RequestID(connection: ConnectionID(1), index: 1), bytes: Int64(total ?? bytes.count), preview: bytes, complete: complete, time: EventScript.time(0))
+        }
+        #expect(Format.bodyLines(body(Array("{\n\t\"a\": 1\r\n}\n".utf8))) == ["{", "    \"a\": 1\r", "}"])
+        // A few control bytes stay text (shown escaped); mostly control bytes are binary.
+        #expect(Format.bodyLines(body(Array("colour \u{1B}[31mred\u{1B}[0m and more text here".utf8))).count == 1)
+        let hex = Format.bodyLines(body(Array(0..<20)))
+        #expect(hex == [
+            "0000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  ................",
+            "0010  10 11 12 13                                       ....",
+        ])
+        #expect(Format.bodyLines(body([0x41, 0x5C, 0x42, 0xFF])) == ["0000  41 5c 42 ff                                       A.B."])
+        // A preview cut inside a character is still text; what was not kept is said.
+        let cut = Array("ab日".utf8).dropLast()
+        #expect(Format.bodyLines(body(Array(cut), of: 100)) == ["ab", "… 96 more bytes not kept"])
+        #expect(Format.bodyLines(body(Array("x".utf8), complete: false)) == ["x", "(the connection closed before the body ended)"])
     }
 
     @Test func curlReplaySendsAnAbsoluteFormTargetAsItCame() {

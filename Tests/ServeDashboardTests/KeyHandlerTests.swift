@@ -49,6 +49,28 @@ import Testing
         #expect(ui.overlay == .sessionDetail(ConnectionID(2), scroll: 0))
     }
 
+    /// End goes to a detail view's last page, scrolling past it stays there, and ↑ moves at once.
+    @Test func detailScrollStopsAtTheLastPage() throws {
+        let model = RendererGoldenTests.scene()
+        var ui = DashboardUI()
+        ui.overlay = .requestDetail(EventScript.id(3, 2), scroll: 0)
+        _ = self.press([.end], &ui, model)
+        DashboardRenderer.clampScroll(&ui, model: model, width: 100, height: 24)
+        guard case .requestDetail(_, let last) = ui.overlay else { throw CancellationError() }
+        #expect(last > 0)
+        let screen = DashboardRenderer.render(model, ui, width: 100, height: 24).text
+        #expect(screen.contains("--data-raw") && screen.contains("lines \(last + 1)-"))
+        _ = self.press([.pageDown, .down, .down], &ui, model)
+        DashboardRenderer.clampScroll(&ui, model: model, width: 100, height: 24)
+        #expect(ui.overlay == .requestDetail(EventScript.id(3, 2), scroll: last))
+        _ = self.press([.up], &ui, model)
+        #expect(ui.overlay == .requestDetail(EventScript.id(3, 2), scroll: last - 1))
+        // A taller screen shows more, so the same position is clamped further up.
+        DashboardRenderer.clampScroll(&ui, model: model, width: 100, height: 40)
+        guard case .requestDetail(_, let taller) = ui.overlay else { throw CancellationError() }
+        #expect(taller < last - 1)
+    }
+
     @Test func filterCyclesAndSearchNarrows() {
         let model = self.model()
         var ui = DashboardUI()

@@ -24,6 +24,8 @@ import Testing
         events += EventScript.request(2, 3, "/docs", status: 301, bytes: 328, ms: 0.3, peer: "192.168.1.23", at: 4)
         events += EventScript.request(3, 1, "/%E6%97%A5%E6%9C%AC%E8%AA%9E/%E3%81%93%E3%82%93%E3%81%AB%E3%81%A1%E3%81%AF.txt", bytes: 28, ms: 0.4, peer: "::1", at: 5)
         events += EventScript.request(3, 2, "/cgi-bin/crash", status: 500, bytes: 352, ms: 12.5, method: "POST", peer: "::1", at: 6)
+        let form = Array("name=Ada+L&note=it's \u{1B}[2Jgone\\now\n".utf8)
+        events.append(.requestBody(RequestBodyReceived(id: EventScript.id(3, 2), bytes: Int64(form.count), preview: form, complete: true, time: EventScript.time(6))))
         events.append(EventScript.received(1, 4, "GET", "/%1B]0;pwned%07/\u{202E}txt.exe", headers: [("User-Agent", "\u{1B}[31mevil")], at: 7))
         events.append(EventScript.finished(1, 4, "GET", "/%1B]0;pwned%07/\u{202E}txt.exe", status: 404, bytes: 335, ms: 0.2, at: 7))
         events.append(EventScript.received(2, 4, "GET", "/videos/big-demo.mp4", peer: "192.168.1.23", at: 50))
@@ -51,6 +53,9 @@ import Testing
         var ui = DashboardUI()
         ui.overlay = .requestDetail(EventScript.id(1, 4), scroll: 0)
         try Self.compare(DashboardRenderer.render(Self.scene(), ui, width: 100, height: 30), name: "detail-100x30")
+        // A POST with a body: the body's lines, and its replay with the body quoted for the shell.
+        ui.overlay = .requestDetail(EventScript.id(3, 2), scroll: 0)
+        try Self.compare(DashboardRenderer.render(Self.scene(), ui, width: 100, height: 40), name: "detail-post-100x40")
     }
 
     @Test func rootPromptWithError() throws {
@@ -71,7 +76,7 @@ import Testing
 
     @Test func everySizeKeepsTheGridIntactAndNoRawControlBytes() {
         let model = Self.scene()
-        var overlays: [Overlay] = [.none, .help, .requestDetail(EventScript.id(2, 4), scroll: 3), .rootPrompt(LineEditor("/x"), error: "nope")]
+        var overlays: [Overlay] = [.none, .help, .requestDetail(EventScript.id(2, 4), scroll: 3), .requestDetail(EventScript.id(3, 2), scroll: 0), .rootPrompt(LineEditor("/x"), error: "nope")]
         overlays.append(.searchPrompt(LineEditor("日本")))
         for overlay in overlays {
             var ui = DashboardUI()

@@ -365,13 +365,20 @@ enum HTTPGet {
         return fd
     }
 
-    static func fetch(port: Int, target: String, headers: [String] = []) throws -> String {
+    static func fetch(
+        port: Int,
+        target: String,
+        host: String = "x",
+        headers: [String] = [],
+        method: String = "GET",
+        body: [UInt8]? = nil
+    ) throws -> String {
         guard let fd = Self.connect(port: port) else { throw CocoaError(.fileReadUnknown) }
         defer { close(fd) }
         var tv = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let extra = headers.map { $0 + "\r\n" }.joined()
-        let request = Array("GET \(target) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\(extra)\r\n".utf8)
+        let extra = (headers + (body.map { ["Content-Length: \($0.count)"] } ?? [])).map { $0 + "\r\n" }.joined()
+        let request = Array("\(method) \(target) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\(extra)\r\n".utf8) + (body ?? [])
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var response: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)

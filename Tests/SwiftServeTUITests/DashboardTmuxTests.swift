@@ -109,6 +109,66 @@ struct DashboardTmuxTests {
         _ = try tmux.waitFor { $0.contains("Served 1 request(s)") }
     }
 
+    /// Someone checking what their client sent: a POST's body shows in the detail view, and the
+    /// curl command shown there, copied off the screen and run, sends the same bytes again.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "curl is not installed"))
+    func detailShowsTheBodyAndItsReplaySendsItAgain() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-body-\(UUID().uuidString)")
+        let scripts = base.appendingPathComponent("cgi-bin")
+        try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let echo = scripts.appendingPathComponent("echo.sh")
+        try Data("#!/bin/sh\nprintf 'Content-Type: application/octet-stream\\r\\n\\r\\n'\ncat\n".utf8).write(to: echo)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: echo.path)
+
+        let tmux = try Tmux(width: 120, height: 40)
+        defer { tmux.kill() }
+        tmux.type("'\(CLITests.binary.path)' 0 -b 127.0.0.1 --cgi -d '\(base.path)'")
+        tmux.press("Enter")
+        let port = try #require(Self.port(in: try tmux.waitFor { $0.contains("RUNNING") && $0.contains("127.0.0.1:") }))
+
+        let body = Array("{\n\t\"a\": \"日本\",\n\t\"quote\": \"it's $HOME\",\n\t\"esc\": \"\u{1B}[31mred\\\"\n}".utf8)
+        let answer = try HTTPGet.fetch(
+            port: port, target: "/cgi-bin/echo.sh", host: "127.0.0.1:\(port)", headers: ["Content-Type: application/json"], method: "POST", body: body
+        )
+        #expect(answer.contains(String(decoding: body, as: UTF8.self)))
+        _ = try tmux.waitFor { $0.contains("/cgi-bin/echo.sh") }
+        tmux.press("Enter")
+        let detail = try tmux.waitFor { $0.contains("Request body (\(body.count) bytes)") }
+        #expect(detail.contains("    \"a\": \"日本\","))
+        #expect(detail.contains("\"esc\": \"\\x1b[31mred\\\\\""))
+        tmux.press("End")
+        let screen = try tmux.waitFor { $0.contains("--data-raw") && $0.contains("Esc closes") }
+
+        // The command as a person would copy it: the lines under "Replay with curl", inside the box.
+        let rows = screen.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let start = try #require(rows.firstIndex { $0.contains("Replay with curl") })
+        let column = rows[start].distance(from: rows[start].startIndex, to: rows[start].range(of: "Replay with curl")!.lowerBound)
+        var command: [String] = []
+        for row in rows[(start + 1)...] {
+            let text = String(row.dropFirst(column))
+            if text.hasPrefix("Esc closes") || text.hasPrefix("─") { break }
+            let inside = text.range(of: "\\s*│", options: .regularExpression).map { String(text[..<$0.lowerBound]) } ?? text
+            if inside.trimmingCharacters(in: .whitespaces).isEmpty { break }
+            command.append(inside)
+        }
+        #expect(command.first?.hasPrefix("curl -v ") == true, "\(command)")
+        command[0] = command[0].replacingOccurrences(of: "curl -v ", with: "curl -s ")
+        let bash = Process()
+        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
+        bash.arguments = ["-c", command.joined(separator: "\n")]
+        let output = Pipe()
+        bash.standardOutput = output
+        try bash.run()
+        let replayed = output.fileHandleForReading.readDataToEndOfFile()
+        bash.waitUntilExit()
+        #expect(Array(replayed) == body, "replayed with:\n\(command.joined(separator: "\n"))")
+        _ = try tmux.waitFor { $0.contains("Requests 2") }
+        tmux.press("Escape")
+        tmux.press("q")
+        _ = try tmux.waitFor { $0.contains("Served 2 request(s)") }
+    }
+
     static func port(in screen: String) -> Int? {
         guard let range = screen.range(of: "127.0.0.1:") else { return nil }
         return Int(screen[range.upperBound...].prefix(while: \.isNumber))

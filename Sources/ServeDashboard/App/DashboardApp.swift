@@ -66,6 +66,7 @@ public final class DashboardApp {
 
     private func redraw() {
         let (width, height) = self.terminal.size
+        DashboardRenderer.clampScroll(&self.ui, model: self.model, width: width, height: height, context: self.context)
         self.terminal.draw(DashboardRenderer.render(self.model, self.ui, width: width, height: height, context: self.context))
     }
 

@@ -74,6 +74,7 @@ public enum KeyHandler {
         case .pageDown, .character(" "): ui.overlay = scrolled(Self.pageSize)
         case .pageUp: ui.overlay = scrolled(-Self.pageSize)
         case .home, .character("g"): ui.overlay = scrolled(-1_000_000)
+        case .end, .character("G"): ui.overlay = scrolled(1_000_000)  // clamped to the last page when drawn
         default: break
         }
         return []

@@ -124,13 +124,21 @@ public struct Canvas: Equatable, Sendable {
     }
 
     /// Writes `text` at (`x`, `y`) within `maxWidth` cells (default: to the right edge), truncating with
-    /// `…`. Returns the number of cells used.
+    /// `…`. Returns the number of cells used. `backslashesAsIs` is for text this program composed in
+    /// which backslashes are meant (see `TextSanitizer.escape(keepingBackslashes:)`).
     @discardableResult
-    public mutating func write(_ text: String, x: Int, y: Int, maxWidth: Int? = nil, style: CellStyle = .plain) -> Int {
+    public mutating func write(
+        _ text: String,
+        x: Int,
+        y: Int,
+        maxWidth: Int? = nil,
+        style: CellStyle = .plain,
+        backslashesAsIs: Bool = false
+    ) -> Int {
         guard y >= 0, y < self.height, x >= 0, x < self.width else { return 0 }
         let limit = min(maxWidth ?? (self.width - x), self.width - x)
         guard limit > 0 else { return 0 }
-        let safe = TextSanitizer.escape(text)
+        let safe = backslashesAsIs ? TextSanitizer.escape(keepingBackslashes: text) : TextSanitizer.escape(text)
         let total = CellWidth.of(safe)
         var column = x
         var used = 0

@@ -16,6 +16,13 @@ public enum DashboardRenderer {
         public init(utcOffset: Int = 0) { self.utcOffset = utcOffset }
     }
 
+    /// Brings a detail view's scroll position within its lines for a screen of this size: call it
+    /// after each key, before `render`.
+    public static func clampScroll(_ ui: inout DashboardUI, model: DashboardModel, width: Int, height: Int, context: Context = Context()) {
+        guard width >= Self.minimumWidth, height >= Self.minimumHeight else { return }
+        ui.overlay = Overlays.clampedScroll(ui.overlay, model: model, ui: ui, bounds: Rect(x: 0, y: 0, width: width, height: height), context: context)
+    }
+
     public static func render(_ model: DashboardModel, _ ui: DashboardUI, width: Int, height: Int, context: Context = Context()) -> Canvas {
         var canvas = Canvas(width: width, height: height)
         guard width >= Self.minimumWidth, height >= Self.minimumHeight else {

@@ -138,34 +138,160 @@ public enum Format {
         return String(repeating: "0", count: max(0, width - text.count)) + text
     }
 
-    /// A `curl` command line that repeats `record` against `base` (`http://host:port`).
+    /// A `curl` command line that repeats `record` against `base` (`http://host:port`), on one line.
     public static func curlCommand(for record: RequestRecord, base: String) -> String {
-        var parts = ["curl", "-v"]
-        switch record.method {
-        case "GET": break
-        case "HEAD": parts.append("--head")
-        default: parts += ["-X", Self.shellQuote(record.method)]
-        }
-        if record.version == "HTTP/1.0" { parts.append("--http1.0") }
-        if record.target.hasPrefix("/") {
-            parts.append(Self.shellQuote(base + record.target))
-        } else {
-            // Absolute-form (`GET http://other/x`, a client set to use a proxy): sent as it came.
-            parts += ["--request-target", Self.shellQuote(record.target), Self.shellQuote(base + "/")]
-        }
-        let skipped: Set<String> = ["host", "content-length", "connection", "transfer-encoding"]
-        for (name, value) in record.requestHeaders where !skipped.contains(name.lowercased()) {
-            parts += ["-H", Self.shellQuote("\(name): \(value)")]
-        }
-        return parts.joined(separator: " ")
+        Self.curlReplay(for: record, base: base).items.joined(separator: " ")
     }
 
-    /// Single-quoted for POSIX shells.
+    /// The same command as the detail view shows it: the first item (`curl`, its options and the URL)
+    /// and then each header and the body on its own line, joined by ` \` continuations; plus a note
+    /// when the body cannot be replayed from what was kept.
+    public static func curlLines(for record: RequestRecord, base: String) -> (lines: [String], note: String?) {
+        let replay = Self.curlReplay(for: record, base: base)
+        let lines = replay.items.enumerated().map { index, item in
+            (index == 0 ? "" : "  ") + item + (index == replay.items.count - 1 ? "" : " \\")
+        }
+        return (lines, replay.note)
+    }
+
+    /// The command's items, each one or two already-quoted shell words, and why the body is missing.
+    static func curlReplay(for record: RequestRecord, base: String) -> (items: [String], note: String?) {
+        var first = ["curl", "-v"]
+        var body: String?
+        var note: String?
+        if let received = record.requestBody {
+            if !received.isWhole {
+                let why = received.complete ? "only its first \(Format.count(received.preview.count)) bytes were kept" : "the connection closed before it ended"
+                note = "The body (\(Format.count(Int(received.bytes))) bytes) is not replayed: \(why). Add --data-binary @FILE with it."
+            } else if received.preview.contains(0) {
+                note = "The body holds NUL bytes, which a shell argument cannot carry: save it to a file and add --data-binary @FILE."
+            } else {
+                // --data-raw sends the bytes as given (a leading @ is not a file name).
+                body = "--data-raw " + Self.shellQuote(bytes: received.preview)
+            }
+        }
+        switch record.method {
+        case "GET" where body == nil: break
+        case "HEAD": first.append("--head")
+        case "POST" where body != nil: break  // curl posts what --data-raw gives
+        default: first += ["-X", Self.shellQuote(record.method)]
+        }
+        if record.version == "HTTP/1.0" { first.append("--http1.0") }
+        if record.target.hasPrefix("/") {
+            first.append(Self.shellQuote(base + record.target))
+        } else {
+            // Absolute-form (`GET http://other/x`, a client set to use a proxy): sent as it came.
+            first += ["--request-target", Self.shellQuote(record.target), Self.shellQuote(base + "/")]
+        }
+        var items = [first.joined(separator: " ")]
+        let skipped: Set<String> = ["host", "content-length", "connection", "transfer-encoding"]
+        for (name, value) in record.requestHeaders where !skipped.contains(name.lowercased()) {
+            items.append("-H " + Self.shellQuote("\(name): \(value)"))
+        }
+        if let body {
+            // curl would add its own form Content-Type; an empty -H removes it, as the request had none.
+            if record.requestHeaders.first("content-type") == nil { items.append("-H 'Content-Type:'") }
+            items.append(body)
+        }
+        return (items, note)
+    }
+
+    /// One shell word for POSIX shells that means exactly `text`: bare when it is plain, in single
+    /// quotes when it is printable, otherwise in `$'…'` with each control or invisible character
+    /// (escape sequences, bidi overrides) as `\xNN` bytes. The result never holds such a character,
+    /// so it can be shown on the terminal as it is and copied back.
     public static func shellQuote(_ text: String) -> String {
         if !text.isEmpty, text.allSatisfy({ $0.isLetter && $0.isASCII || $0.isNumber && $0.isASCII || "-_./:=@%+,".contains($0) }) {
             return text
         }
-        return "'" + text.replacingAll("'", with: "'\\''") + "'"
+        if !text.unicodeScalars.contains(where: { $0 != "\\" && TextSanitizer.needsEscape($0) }) {
+            return "'" + text.replacingAll("'", with: "'\\''") + "'"
+        }
+        var out = "$'"
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "'": out += "\\'"
+            case _ where TextSanitizer.needsEscape(scalar):
+                for byte in String(scalar).utf8 { out += Self.hexEscape(byte) }
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "'"
+    }
+
+    /// `shellQuote` for bytes that may not be UTF-8: those are quoted byte by byte.
+    public static func shellQuote(bytes: [UInt8]) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return Self.shellQuote(text) }
+        var out = "$'"
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\\"): out += "\\\\"
+            case UInt8(ascii: "'"): out += "\\'"
+            case 0x20..<0x7F: out.unicodeScalars.append(Unicode.Scalar(byte))
+            default: out += Self.hexEscape(byte)
+            }
+        }
+        return out + "'"
+    }
+
+    private static func hexEscape(_ byte: UInt8) -> String {
+        let hex = String(byte, radix: 16)
+        return "\\x" + (hex.count == 1 ? "0" + hex : hex)
+    }
+
+    /// How the detail view shows a request body: printable text as its lines (tabs as spaces),
+    /// anything else as a hex dump of 16 bytes a line; then what was not kept.
+    public static func bodyLines(_ body: RequestBodyReceived) -> [String] {
+        var lines: [String] = []
+        if let text = Self.printableText(body.preview, truncated: body.preview.count < body.bytes) {
+            // Split on LF bytes: a CR LF pair is one Character, so a Character split would miss it.
+            // A CR left at a line's end shows as `\x0d`, which tells CR LF from LF.
+            var textLines = text.utf8.split(separator: 10, omittingEmptySubsequences: false)
+            if textLines.count > 1, textLines.last?.isEmpty == true { textLines.removeLast() }
+            for line in textLines { lines.append(String(decoding: line, as: UTF8.self).replacingAll("\t", with: "    ")) }
+        } else {
+            for offset in stride(from: 0, to: body.preview.count, by: 16) {
+                let row = body.preview[offset..<min(offset + 16, body.preview.count)]
+                var hex = ""
+                for (i, byte) in row.enumerated() {
+                    hex += (i == 8 ? "  " : i == 0 ? "" : " ") + String(Self.hexEscape(byte).dropFirst(2))
+                }
+                hex += String(repeating: " ", count: 48 - hex.count)
+                let ascii = String(row.map { (0x20..<0x7F).contains($0) && $0 != UInt8(ascii: "\\") ? Character(Unicode.Scalar($0)) : "." })
+                let position = String(offset, radix: 16)
+                lines.append(String(repeating: "0", count: max(0, 4 - position.count)) + position + "  " + hex + "  " + ascii)
+            }
+        }
+        if Int64(body.preview.count) < body.bytes {
+            lines.append("… \(Format.count(Int(body.bytes) - body.preview.count)) more bytes not kept")
+        }
+        if !body.complete { lines.append("(the connection closed before the body ended)") }
+        return lines
+    }
+
+    /// `bytes` as text when they are UTF-8 and at most one character in 16 is a control character
+    /// other than tab, CR and LF (those few are shown escaped, `\x1b`); a cut-off character at the
+    /// end of a `truncated` preview is dropped. Anything else is binary.
+    static func printableText(_ bytes: [UInt8], truncated: Bool) -> String? {
+        var candidate = bytes[...]
+        var text = String(validating: candidate, as: UTF8.self)
+        if text == nil, truncated {
+            for _ in 0..<3 where text == nil && !candidate.isEmpty {
+                candidate = candidate.dropLast()
+                text = String(validating: candidate, as: UTF8.self)
+            }
+        }
+        guard let text, !bytes.contains(0) else { return nil }
+        var controls = 0
+        var scalars = 0
+        for scalar in text.unicodeScalars {
+            scalars += 1
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value), scalar != "\t", scalar != "\n", scalar != "\r" {
+                controls += 1
+            }
+        }
+        return controls * 16 <= scalars ? text : nil
     }
 }
 

@@ -16,6 +16,18 @@ public enum TextSanitizer {
         return out
     }
 
+    /// `escape`, but a backslash stays one backslash: for text the program wrote itself in which a
+    /// backslash means something (a shell command's `$'\x1b'`), so what is shown can be copied back.
+    /// Control and invisible characters are still escaped.
+    public static func escape(keepingBackslashes text: String) -> String {
+        if !text.unicodeScalars.contains(where: { $0 != "\\" && Self.needsEscape($0) }) { return text }
+        var out = String()
+        for scalar in text.unicodeScalars {
+            if scalar == "\\" { out += "\\" } else { Self.append(scalar, to: &out) }
+        }
+        return out
+    }
+
     /// The escaped form of raw bytes that may not be UTF-8 (invalid sequences become U+FFFD).
     public static func escape(bytes: some Collection<UInt8>) -> String {
         Self.escape(String(decoding: bytes, as: UTF8.self))

@@ -1,5 +1,19 @@
 import ServeEngine
 
+/// A line of a detail view.
+struct DetailLine {
+    var text: String
+    var style: CellStyle
+    /// A line of the curl replay: shown with its backslashes as they are, so it can be copied.
+    var shellCommand = false
+
+    init(_ text: String, _ style: CellStyle, shellCommand: Bool = false) {
+        self.text = text
+        self.style = style
+        self.shellCommand = shellCommand
+    }
+}
+
 /// Boxes drawn over the panels: help, request and session detail, the root prompt.
 enum Overlays {
     static let helpLines: [(String, String)] = [
@@ -83,71 +97,99 @@ enum Overlays {
         return Rect(x: (bounds.width - w) / 2, y: (bounds.height - h) / 2, width: w, height: h)
     }
 
-    private static func scrollBox(_ canvas: inout Canvas, title: String, lines: [(String, CellStyle)], scroll: Int) {
-        let area = Self.centered(canvas.bounds, width: max(60, canvas.width * 9 / 10), height: canvas.height * 9 / 10)
+    /// The box of a detail view on a screen of `bounds`.
+    private static func scrollArea(_ bounds: Rect) -> Rect {
+        Self.centered(bounds, width: max(60, bounds.width * 9 / 10), height: bounds.height * 9 / 10)
+    }
+
+    /// The overlay with its scroll position brought within its lines (a detail view scrolled past its
+    /// end, or to it with End, sits at its last page), so ↑ moves at once.
+    static func clampedScroll(_ overlay: Overlay, model: DashboardModel, ui: DashboardUI, bounds: Rect, context: DashboardRenderer.Context) -> Overlay {
+        let rows = Self.scrollArea(bounds).inset(1).height - 1
+        switch overlay {
+        case .requestDetail(let id, let scroll):
+            let count = Self.requestDetailLines(id, model: model, ui: ui, context: context).count
+            return .requestDetail(id, scroll: max(0, min(scroll, count - rows)))
+        case .sessionDetail(let id, let scroll):
+            let count = Self.sessionDetailLines(id, model: model, context: context).count
+            return .sessionDetail(id, scroll: max(0, min(scroll, count - rows)))
+        default:
+            return overlay
+        }
+    }
+
+    private static func scrollBox(_ canvas: inout Canvas, title: String, lines: [DetailLine], scroll: Int) {
+        let area = Self.scrollArea(canvas.bounds)
         canvas.fill(area)
         canvas.box(area, title: title, style: .plain)
         let inner = area.inset(1)
         let rows = inner.height - 1
         let top = min(max(0, scroll), max(0, lines.count - rows))
-        for (offset, (text, style)) in lines.dropFirst(top).prefix(rows).enumerated() {
-            canvas.write(text, x: inner.x + 1, y: inner.y + offset, maxWidth: inner.width - 1, style: style)
+        for (offset, line) in lines.dropFirst(top).prefix(rows).enumerated() {
+            canvas.write(line.text, x: inner.x + 1, y: inner.y + offset, maxWidth: inner.width - 1, style: line.style, backslashesAsIs: line.shellCommand)
         }
         let position = lines.count > rows ? "lines \(top + 1)-\(min(lines.count, top + rows)) of \(lines.count) · ↑↓ PgUp PgDn scroll · " : ""
         canvas.write(position + "Esc closes", x: inner.x + 1, y: inner.maxY - 1, maxWidth: inner.width - 1, style: .dim)
     }
 
-    static func requestDetailLines(_ id: RequestID, model: DashboardModel, ui: DashboardUI, context: DashboardRenderer.Context) -> [(String, CellStyle)] {
+    static func requestDetailLines(_ id: RequestID, model: DashboardModel, ui: DashboardUI, context: DashboardRenderer.Context) -> [DetailLine] {
         let source = ui.frozen ?? model.requests.all
         guard let record = source.first(where: { $0.id == id }) ?? model.requests.record(id) else {
-            return [("This request is no longer kept (the list holds the newest \(DashboardModel.requestCapacity)).", .dim)]
+            return [.init("This request is no longer kept (the list holds the newest \(DashboardModel.requestCapacity)).", .dim)]
         }
-        var lines: [(String, CellStyle)] = []
-        lines.append(("\(record.method) \(record.target) \(record.version)", .bold))
+        var lines: [DetailLine] = []
+        lines.append(.init("\(record.method) \(record.target) \(record.version)", .bold))
         let status = record.status.map { "\($0) \(record.reason ?? "")" } ?? "no response yet"
-        lines.append(("Status    \(status)", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status)))
+        lines.append(.init("Status    \(status)", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status)))
         let expected = record.expectedBytes.map { " of \(Format.count(Int($0)))" } ?? ""
-        lines.append(("Body      \(Format.count(Int(record.bytesSent)))\(expected) bytes", .plain))
+        lines.append(.init("Body sent \(Format.count(Int(record.bytesSent)))\(expected) bytes", .plain))
         let timing = record.durationNanoseconds.map(Format.duration) ?? "in flight"
-        lines.append(("Received  \(Format.clock(record.receivedAt, utcOffset: context.utcOffset))   took \(timing)   outcome \(record.outcome?.rawValue ?? "in flight")", .plain))
+        lines.append(.init("Received  \(Format.clock(record.receivedAt, utcOffset: context.utcOffset))   took \(timing)   outcome \(record.outcome?.rawValue ?? "in flight")", .plain))
         let siblings = source.filter { $0.id.connection == id.connection }
-        lines.append(("Client    \(record.peer)   connection \(id.connection), request \(id.index) (\(siblings.count) kept on it)", .plain))
-        lines.append(("", .plain))
-        lines.append(("Request headers (\(record.requestHeaders.count))", .bold))
-        for (name, value) in record.requestHeaders { lines.append(("  \(name): \(value)", .plain)) }
-        lines.append(("", .plain))
-        if let headers = record.responseHeaders {
-            lines.append(("Response headers (\(headers.count))", .bold))
-            for (name, value) in headers { lines.append(("  \(name): \(value)", .plain)) }
-        } else {
-            lines.append(("No response headers yet", .dim))
+        lines.append(.init("Client    \(record.peer)   connection \(id.connection), request \(id.index) (\(siblings.count) kept on it)", .plain))
+        lines.append(.init("", .plain))
+        lines.append(.init("Request headers (\(record.requestHeaders.count))", .bold))
+        for (name, value) in record.requestHeaders { lines.append(.init("  \(name): \(value)", .plain)) }
+        lines.append(.init("", .plain))
+        if let body = record.requestBody {
+            lines.append(.init("Request body (\(Format.count(Int(body.bytes))) bytes)", .bold))
+            for line in Format.bodyLines(body) { lines.append(.init("  " + line, .plain)) }
+            lines.append(.init("", .plain))
         }
-        lines.append(("", .plain))
-        lines.append(("Requests on connection \(id.connection)", .bold))
+        if let headers = record.responseHeaders {
+            lines.append(.init("Response headers (\(headers.count))", .bold))
+            for (name, value) in headers { lines.append(.init("  \(name): \(value)", .plain)) }
+        } else {
+            lines.append(.init("No response headers yet", .dim))
+        }
+        lines.append(.init("", .plain))
+        lines.append(.init("Requests on connection \(id.connection)", .bold))
         for sibling in siblings {
             let marker = sibling.id == id ? "▶" : " "
-            lines.append(("\(marker) \(sibling.id)  \(sibling.method) \(sibling.target)  \(sibling.status.map(String.init) ?? "…")", sibling.id == id ? .bold : .plain))
+            lines.append(.init("\(marker) \(sibling.id)  \(sibling.method) \(sibling.target)  \(sibling.status.map(String.init) ?? "…")", sibling.id == id ? .bold : .plain))
         }
-        lines.append(("", .plain))
-        lines.append(("Replay with curl", .bold))
+        lines.append(.init("", .plain))
+        lines.append(.init("Replay with curl", .bold))
         let host = record.requestHeaders.first("host") ?? model.listening.first ?? "localhost"
-        lines.append(("  " + Format.curlCommand(for: record, base: "http://\(host)"), CellStyle(color: .cyan)))
+        let replay = Format.curlLines(for: record, base: "http://\(host)")
+        for line in replay.lines { lines.append(.init(line, CellStyle(color: .cyan), shellCommand: true)) }
+        if let note = replay.note { lines.append(.init(note, .dim)) }
         return lines
     }
 
-    static func sessionDetailLines(_ id: ConnectionID, model: DashboardModel, context: DashboardRenderer.Context) -> [(String, CellStyle)] {
-        var lines: [(String, CellStyle)] = []
+    static func sessionDetailLines(_ id: ConnectionID, model: DashboardModel, context: DashboardRenderer.Context) -> [DetailLine] {
+        var lines: [DetailLine] = []
         if let session = model.sessions[id] {
-            lines.append(("\(session.peer) → \(session.local)", .bold))
-            lines.append(("opened \(Format.clock(session.openedAt, utcOffset: context.utcOffset))   \(session.requests) request(s)   \(Format.count(Int(session.bytes))) bytes   \(session.isActive ? "active" : "idle")", .plain))
+            lines.append(.init("\(session.peer) → \(session.local)", .bold))
+            lines.append(.init("opened \(Format.clock(session.openedAt, utcOffset: context.utcOffset))   \(session.requests) request(s)   \(Format.count(Int(session.bytes))) bytes   \(session.isActive ? "active" : "idle")", .plain))
         } else {
-            lines.append(("Connection \(id) is closed.", .dim))
+            lines.append(.init("Connection \(id) is closed.", .dim))
         }
-        lines.append(("", .plain))
+        lines.append(.init("", .plain))
         let requests = model.requests.all.filter { $0.id.connection == id }
-        lines.append(("Requests kept for this connection: \(requests.count)", .bold))
+        lines.append(.init("Requests kept for this connection: \(requests.count)", .bold))
         for record in requests {
-            lines.append(("\(record.id)  \(Format.clock(record.receivedAt, utcOffset: context.utcOffset))  \(record.method) \(record.target)  \(record.status.map(String.init) ?? "…")  \(Format.compactBytes(record.bytesSent))", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status)))
+            lines.append(.init("\(record.id)  \(Format.clock(record.receivedAt, utcOffset: context.utcOffset))  \(record.method) \(record.target)  \(record.status.map(String.init) ?? "…")  \(Format.compactBytes(record.bytesSent))", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status)))
         }
         return lines
     }
