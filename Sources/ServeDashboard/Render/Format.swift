@@ -161,10 +161,11 @@ public enum Format {
         var note: String?
         if let received = record.requestBody {
             if !received.isWhole {
-                let why = received.complete ? "only its first \(Format.count(received.preview.count)) bytes were kept" : "the connection closed before it ended"
-                note = "The body (\(Format.count(Int(received.bytes))) bytes) is not replayed: \(why). Add --data-binary @FILE with it."
+                note = received.complete
+                    ? "Body not replayed: \(Format.count(Int(received.bytes))) bytes, only the first \(Format.count(received.preview.count)) kept. Add --data-binary @FILE."
+                    : "Body not replayed: the connection closed before it ended."
             } else if received.preview.contains(0) {
-                note = "The body holds NUL bytes, which a shell argument cannot carry: save it to a file and add --data-binary @FILE."
+                note = "Body not replayed: it holds NUL bytes, which no shell argument can. Add --data-binary @FILE."
             } else {
                 // --data-raw sends the bytes as given (a leading @ is not a file name).
                 body = "--data-raw " + Self.shellQuote(bytes: received.preview)
