@@ -1,4 +1,5 @@
 @testable import ServeEngine
+import NIOHTTP1
 import Testing
 
 /// Escaping of client text for terminals and logs, python's log format, HTTP dates.
@@ -100,6 +101,20 @@ import Testing
 
     /// Token characters (methods, header names) against host characters: each class exactly as its RFC
     /// lists it, over all 256 bytes.
+    /// The one pass over every request's fields: the block's size as sent, and its Host fields
+    /// whatever their case (and only those: other four-letter names are not Host).
+    @Test func headerScanSizesTheBlockAndFindsEachHost() {
+        let scan = HeaderScan(HTTPHeaders([("HoSt", "a.example:80"), ("Hose", "x"), ("Accept", "*/*"), ("host", "b")]))
+        #expect(scan.bytes == (4 + 12 + 4) + (4 + 1 + 4) + (6 + 3 + 4) + (4 + 1 + 4))
+        #expect(scan.hostCount == 2 && scan.host == "a.example:80")
+        #expect(scan.hostProblem(version: .http1_1) == "More than one Host header")
+        #expect(HeaderScan(HTTPHeaders([("Hose", "x")])).hostProblem(version: .http1_1) == "HTTP/1.1 request without a Host header")
+        #expect(HeaderScan(HTTPHeaders([("Hose", "x")])).hostProblem(version: .http1_0) == nil)
+        #expect(HeaderScan(HTTPHeaders([("HOST", "[::1]:8000")])).hostProblem(version: .http1_1) == nil)
+        #expect(HeaderScan(HTTPHeaders([("Host", "a b")])).hostProblem(version: .http1_1) == "Bad Host header")
+        #expect(HeaderScan(HTTPHeaders([("Host", "")])).hostProblem(version: .http1_1) == nil)
+    }
+
     @Test func byteClassesMatchTheirGrammars() {
         let alphanumeric = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
         let token = alphanumeric.union("!#$%&'*+-.^_`|~".utf8)

@@ -226,7 +226,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         }
         // NIO's decoder counts the request target in its header-size budget (its field count is
         // exact): the exact size check is here.
-        if Self.headerBytes(head.headers) > configuration.maxHeaderBytes {
+        let fields = HeaderScan(head.headers)
+        if fields.bytes > configuration.maxHeaderBytes {
             writer.respond(error: HTTPError(.init(statusCode: 431), message: "Request header fields too large"), closeConnection: true)
             return
         }
@@ -244,7 +245,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             writer.respond(error: HTTPError(.badRequest, message: "Bad request target"), closeConnection: true)
             return
         }
-        if let problem = Self.hostProblem(head) {
+        if let problem = fields.hostProblem(version: head.version) {
             writer.respond(error: HTTPError(.badRequest, message: problem), closeConnection: true)
             return
         }
@@ -270,26 +271,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         writer.respond(
             error: HTTPError(.notImplemented, message: "Unsupported method ('\(head.method.rawValue)')")
         )
-    }
-
-    /// Why `head`'s `Host` fields break RFC 9112 §3.2, or `nil`: an HTTP/1.1 request must carry
-    /// exactly one, and its value must be `host[:port]` (an empty value is allowed). HTTP/1.0 may omit it.
-    static func hostProblem(_ head: HTTPRequestHead) -> String? {
-        var value: String?
-        for (name, fieldValue) in head.headers where name.utf8.count == 4 {
-            guard name.utf8.elementsEqual("host".utf8, by: { $0 | 0x20 == $1 }) else { continue }
-            if value != nil { return "More than one Host header" }
-            value = fieldValue
-        }
-        guard let value else { return head.version.minor >= 1 ? "HTTP/1.1 request without a Host header" : nil }
-        return value.utf8.allSatisfy(ByteClass.isHost) ? nil : "Bad Host header"
-    }
-
-    /// The size of a header block as sent: `name: value` and CRLF per field.
-    static func headerBytes(_ headers: HTTPHeaders) -> Int {
-        var total = 0
-        for (name, value) in headers { total += name.utf8.count + value.utf8.count + 4 }
-        return total
     }
 
     /// Counts the request, publishes `requestReceived` and makes its writer.
@@ -622,5 +603,47 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         if ip.hasPrefix("::ffff:"), ip.contains(".") { ip.removeFirst(7) }
         guard withPort, let port = address.port else { return ip }
         return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+}
+
+/// What the engine checks in every request's header fields, read in one pass: the block's size as
+/// sent and its `Host` fields.
+///
+/// Every request passes here, so bytes are read from the strings' storage: generic `elementsEqual`
+/// and `allSatisfy` over the UTF-8 views, and a second pass over the fields, cost ~1,600
+/// instructions a request (callgrind), 3 % of a small file's answer.
+struct HeaderScan {
+    /// `name: value` and CRLF per field.
+    private(set) var bytes = 0
+    private(set) var hostCount = 0
+    /// The first `Host` value.
+    private(set) var host: String?
+
+    init(_ headers: HTTPHeaders) {
+        for (name, value) in headers {
+            let nameLength = name.utf8.count
+            self.bytes += nameLength + value.utf8.count + 4
+            guard nameLength == 4, Self.isHostName(name) else { continue }
+            self.hostCount += 1
+            if self.host == nil { self.host = value }
+        }
+    }
+
+    /// Why the `Host` fields break RFC 9112 §3.2, or `nil`: an HTTP/1.1 request must carry exactly
+    /// one, and its value must be `host[:port]` (an empty value is allowed). HTTP/1.0 may omit it.
+    func hostProblem(version: HTTPVersion) -> String? {
+        if self.hostCount > 1 { return "More than one Host header" }
+        guard let host = self.host else { return version.minor >= 1 ? "HTTP/1.1 request without a Host header" : nil }
+        let valid =
+            host.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(ByteClass.isHost) }
+            ?? host.utf8.allSatisfy(ByteClass.isHost)
+        return valid ? nil : "Bad Host header"
+    }
+
+    private static func isHostName(_ name: String) -> Bool {
+        name.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes[0] | 0x20 == UInt8(ascii: "h") && bytes[1] | 0x20 == UInt8(ascii: "o")
+                && bytes[2] | 0x20 == UInt8(ascii: "s") && bytes[3] | 0x20 == UInt8(ascii: "t")
+        } ?? (name.lowercased() == "host")
     }
 }

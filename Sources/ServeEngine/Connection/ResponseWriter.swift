@@ -256,15 +256,29 @@ public final class ResponseWriter {
     /// body is a second write carrying it. (`inout`: a copy of the caller's buffer would be copied
     /// again on the first byte appended.)
     private func writeLast(head buffer: inout ByteBuffer, body: IOData?) -> EventLoopFuture<Void> {
-        var rest = body
-        if let inline = Self.inlined(body) {
-            buffer.writeImmutableBuffer(inline)
-            rest = nil
+        switch body {
+        case .byteBuffer(let bytes): return self.writeLast(head: &buffer, bytes: bytes)
+        case .fileRegion: return self.writeLast(head: buffer, separately: body)
+        case nil: return self.writeLast(head: buffer, separately: nil)
         }
-        return self.writeLast(bodyBytes: Int64(body?.readableBytes ?? 0)) { promise in
-            if let rest {
+    }
+
+    /// `writeLast(head:body:)` for a body in memory (`nil`: none), without wrapping it in `IOData`
+    /// first: a cached file's answer goes this way on every hit.
+    private func writeLast(head buffer: inout ByteBuffer, bytes body: ByteBuffer?) -> EventLoopFuture<Void> {
+        guard let body, body.readableBytes > Self.inlineBodyLimit else {
+            if let body { buffer.writeImmutableBuffer(body) }
+            return self.writeLast(head: buffer, separately: nil, bodyBytes: body?.readableBytes ?? 0)
+        }
+        return self.writeLast(head: buffer, separately: .byteBuffer(body))
+    }
+
+    /// The head's buffer (with any inlined body: `bodyBytes`), then `body` as a second write.
+    private func writeLast(head buffer: ByteBuffer, separately body: IOData?, bodyBytes: Int? = nil) -> EventLoopFuture<Void> {
+        self.writeLast(bodyBytes: Int64(bodyBytes ?? body?.readableBytes ?? 0)) { promise in
+            if let body {
                 self.connection.writeBytes(.byteBuffer(buffer), promise: nil)
-                self.connection.writeBytes(rest, promise: promise)
+                self.connection.writeBytes(body, promise: promise)
             } else {
                 self.connection.writeBytes(.byteBuffer(buffer), promise: promise)
             }
@@ -299,13 +313,14 @@ public final class ResponseWriter {
             }(),
             expectedBodyBytes: self.suppressBody ? 0 : self.expectedBodyBytes
         )
-        let sent: IOData? = self.suppressBody || body.readableBytes == 0 ? nil : .byteBuffer(body)
-        var buffer = Self.headBuffer(capacity: 128 + fields.readableBytes, body: sent)
+        let sent = self.suppressBody ? 0 : body.readableBytes
+        let inline = sent <= Self.inlineBodyLimit ? sent : 0
+        var buffer = Self.allocator.buffer(capacity: 128 + fields.readableBytes + inline)
         ResponseEncoding.writeStatusLine(version: self.responseVersion, status: status, into: &buffer)
         buffer.writeImmutableBuffer(fields)
         self.writeOwnFields(connection: connection, into: &buffer)
         buffer.writeStaticString("\r\n")
-        return self.writeLast(head: &buffer, body: sent)
+        return self.writeLast(head: &buffer, bytes: sent == 0 ? nil : body)
     }
 
     /// Sends an error page like python's `send_error`: the status, `text/html;charset=utf-8`,
