@@ -14,16 +14,18 @@ enum Console {
 
     static func write(_ text: String, to descriptor: CInt) {
         var text = text
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written <= 0 {
-                    if written < 0 && errno == EINTR { continue }
-                    return
-                }
-                offset += written
+        text.withUTF8 { Self.write($0, to: descriptor) }
+    }
+
+    static func write(_ bytes: UnsafeBufferPointer<UInt8>, to descriptor: CInt) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written <= 0 {
+                if written < 0 && errno == EINTR { continue }
+                return
             }
+            offset += written
         }
     }
 

@@ -36,24 +36,25 @@ struct HeadlessLog {
     /// Prints what the bus holds; returns the dropped-event count seen.
     private func printPending(alreadyDropped: Int, dates: inout AccessLogFormatter.DateCache) -> Int {
         let batch = self.server.bus.drain()
-        var text = ""
+        var text: [UInt8] = []
+        text.reserveCapacity(batch.events.count * 96)
         if batch.droppedTotal > alreadyDropped {
-            text += "(\(batch.droppedTotal - alreadyDropped) events dropped: log lines are missing, totals are exact)\n"
+            text += "(\(batch.droppedTotal - alreadyDropped) events dropped: log lines are missing, totals are exact)\n".utf8
         }
         for event in batch.events {
             switch event {
             case .requestFinished(let finished):
                 AccessLogFormatter.append(finished, to: &text, dates: &dates)
-                text += "\n"
+                text.append(UInt8(ascii: "\n"))
             case .log(let line) where line.level >= .info:
-                text += AccessLogFormatter.line(for: line) + "\n"
+                text += (AccessLogFormatter.line(for: line) + "\n").utf8
             case .rootChanged(_, let to, _):
-                text += "Serving \(TextSanitizer.escape(to))\n"
+                text += "Serving \(TextSanitizer.escape(to))\n".utf8
             default:
                 break
             }
         }
-        if !text.isEmpty { Console.write(text, to: STDERR_FILENO) }
+        if !text.isEmpty { text.withUnsafeBufferPointer { Console.write($0, to: STDERR_FILENO) } }
         return batch.droppedTotal
     }
 }

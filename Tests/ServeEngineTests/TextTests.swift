@@ -48,18 +48,32 @@ import Testing
         #expect(AccessLogFormatter.line(for: aborted).hasSuffix("\"GET /big HTTP/1.1\" 200 10 aborted"))
     }
 
+    /// The line is built as bytes: numbers at their limits, and text escaped exactly as
+    /// `TextSanitizer` does, whatever it holds.
+    @Test func logLinesWriteNumbersAndEscapesLikeStrings() {
+        for bytes in [Int64(0), 7, 10, 999, 1_000_000, Int64.max] {
+            let line = AccessLogFormatter.line(for: RequestFinished.fixture(method: "GET", target: "/", status: 200, bytes: bytes))
+            #expect(line.hasSuffix("\" 200 \(bytes)"), "\(line)")
+        }
+        for target in ["/plain", "/\\", "/日本", "/\u{7F}", "/\u{1B}[0m", "/\u{202E}x", "/~!*'();:@&=+$,"] {
+            let line = AccessLogFormatter.line(for: RequestFinished.fixture(method: "GET", target: target, status: 200, bytes: 1))
+            #expect(line.contains("\"GET \(TextSanitizer.escape(target)) HTTP/1.1\" 200 1"), "\(line)")
+        }
+    }
+
     @Test func theHeadlessLogsInPlaceLinesEqualSingleLines() {
         let requests = [
             RequestFinished.fixture(method: "G\u{1B}T", target: "/a\\b\u{202E}", status: 200, bytes: 5, seconds: 1_700_000_000),
             RequestFinished.fixture(method: "GET", target: "/same-second", status: 0, bytes: 0, outcome: .failed, seconds: 1_700_000_000),
             RequestFinished.fixture(method: "HEAD", target: "-", status: 408, bytes: 0, seconds: 1_700_000_061),
         ]
-        var text = ""
+        var bytes: [UInt8] = []
         var dates = AccessLogFormatter.DateCache()
         for request in requests {
-            AccessLogFormatter.append(request, to: &text, dates: &dates)
-            text += "\n"
+            AccessLogFormatter.append(request, to: &bytes, dates: &dates)
+            bytes.append(UInt8(ascii: "\n"))
         }
+        let text = String(decoding: bytes, as: UTF8.self)
         #expect(text == requests.map { AccessLogFormatter.line(for: $0) + "\n" }.joined())
         // The cached date moves on with the clock: the third line is a minute and a second later.
         let dates3 = text.split(separator: "\n").map { $0.split(separator: "[")[1].prefix(20) }

@@ -4,42 +4,89 @@ public enum AccessLogFormatter {
     /// with the body size filled in. A request the client abandoned ends in ` aborted`, one the server
     /// failed in ` failed`.
     public static func line(for request: RequestFinished) -> String {
-        var line = ""
+        var line: [UInt8] = []
         var dates = DateCache()
         Self.append(request, to: &line, dates: &dates)
-        return line
+        return String(decoding: line, as: UTF8.self)
     }
 
-    /// Appends `line(for: request)` to `out`: the headless log's loop, which formats a line per
-    /// request while the server is flooded, so it builds in place and formats each second's date once.
-    public static func append(_ request: RequestFinished, to out: inout String, dates: inout DateCache) {
-        out += request.peer
-        out += " - - ["
-        out += dates.text(forSecondsSinceEpoch: request.time.secondsSinceEpoch, HTTPDate.logFormat)
-        out += "] \""
+    /// Appends `line(for: request)` to `out` as UTF-8: the headless log's loop, which formats a line
+    /// per request while the server is flooded. It builds bytes in place (string appends and
+    /// integer-to-string conversions cost ~6,500 instructions a line, 13 % of a small file's answer)
+    /// and formats each second's date once.
+    public static func append(_ request: RequestFinished, to out: inout [UInt8], dates: inout DateCache) {
+        out.append(contentsOf: request.peer.utf8)
+        Self.append(" - - [", to: &out)
+        out.append(contentsOf: dates.bytes(forSecondsSinceEpoch: request.time.secondsSinceEpoch))
+        Self.append("] \"", to: &out)
         if request.target == "-" {
-            out += "-"
+            out.append(UInt8(ascii: "-"))
         } else {
             // Escaping maps each character on its own, so the parts can be escaped one by one.
-            out += TextSanitizer.escape(request.method)
-            out += " "
-            out += TextSanitizer.escape(request.target)
-            out += " "
-            out += TextSanitizer.escape(request.version)
+            Self.appendEscaped(request.method, to: &out)
+            out.append(UInt8(ascii: " "))
+            Self.appendEscaped(request.target, to: &out)
+            out.append(UInt8(ascii: " "))
+            Self.appendEscaped(request.version, to: &out)
         }
-        out += "\" "
-        out += request.status == 0 ? "-" : String(request.status)
-        out += " "
-        out += String(request.bytesSent)
+        Self.append("\" ", to: &out)
+        if request.status == 0 { out.append(UInt8(ascii: "-")) } else { Self.appendDecimal(Int64(request.status), to: &out) }
+        out.append(UInt8(ascii: " "))
+        Self.appendDecimal(request.bytesSent, to: &out)
         switch request.outcome {
         case .completed: break
-        case .abortedByClient: out += " aborted"
-        case .failed: out += " failed"
+        case .abortedByClient: Self.append(" aborted", to: &out)
+        case .failed: Self.append(" failed", to: &out)
         }
     }
 
-    /// python's log date (`25/Nov/2026 05:52:43`), formatted once per second.
-    public typealias DateCache = SecondCache
+    private static func append(_ text: StaticString, to out: inout [UInt8]) {
+        text.withUTF8Buffer { out.append(contentsOf: $0) }
+    }
+
+    /// `TextSanitizer.escape(text)` as UTF-8, without making a string when nothing needs escaping.
+    private static func appendEscaped(_ text: String, to out: inout [UInt8]) {
+        let plain =
+            text.utf8.withContiguousStorageIfAvailable { bytes in
+                !bytes.contains { $0 < 0x20 || $0 >= 0x7F || $0 == UInt8(ascii: "\\") }
+            } ?? false
+        if plain {
+            out.append(contentsOf: text.utf8)
+        } else {
+            out.append(contentsOf: TextSanitizer.escape(text).utf8)
+        }
+    }
+
+    private static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 19 digits, most significant last
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+        }
+    }
+
+    /// python's log date (`25/Nov/2026 05:52:43`) as UTF-8, formatted once per second.
+    public struct DateCache {
+        private var second = Int64.min
+        private var formatted: [UInt8] = []
+
+        public init() {}
+
+        mutating func bytes(forSecondsSinceEpoch seconds: Int64) -> [UInt8] {
+            if seconds != self.second {
+                self.second = seconds
+                self.formatted = Array(HTTPDate.logFormat(secondsSinceEpoch: seconds).utf8)
+            }
+            return self.formatted
+        }
+    }
 
     /// `- - - [date] message`, python's `log_message` shape for lines that are not requests.
     public static func line(for log: LogLine) -> String {
