@@ -110,6 +110,21 @@ import Testing
         model.apply(EventScript.batch(calm))
         #expect(model.skippedRequests == 5_000 - applied)
         #expect(model.requests.count == 1 + applied + 100)
+
+        // A flood over the engine's detail budget: outcomes only. The newest are listed from their
+        // outcome, the rest counted as unlisted, and a listed request's end still applies.
+        model.apply(EventScript.batch([EventScript.received(2, 1, "GET", "/slow", at: 2)]))
+        var outcomes: [ServerEvent] = [EventScript.finished(2, 1, "GET", "/slow", status: 200, bytes: 1, ms: 9, at: 2.1)]
+        for i in 1...2_000 {
+            guard case .requestFinished(var finished) = EventScript.finished(3, i, "GET", "/o\(i)", status: 200, bytes: 1, ms: 1, at: 2.2) else { continue }
+            finished.hadDetail = false
+            outcomes.append(.requestFinished(finished))
+        }
+        let before = (skipped: model.skippedRequests, listed: model.requests.count)
+        model.apply(EventScript.batch(outcomes))
+        #expect(model.skippedRequests == before.skipped + 2_000 - DashboardModel.detailPerBatch)
+        #expect(model.requests.count == before.listed + DashboardModel.detailPerBatch)
+        #expect(model.requests.all.first { $0.target == "/slow" }?.outcome == .completed)
     }
 
     @Test func ratesAreSampledPerSecondFromTotals() {

@@ -64,7 +64,9 @@ public struct DashboardModel: Sendable {
                 switch events[index] {
                 case .requestReceived, .requestBody, .responseStarted, .bodyProgress:
                     continue
-                case .requestFinished(let finished) where !self.requests.contains(finished.id):
+                // A request without detail is listed only when its outcome is applied, so it cannot
+                // be on the list yet: no lookup for the bulk of a flood.
+                case .requestFinished(let finished) where !finished.hadDetail || !self.requests.contains(finished.id):
                     self.skippedRequests += 1
                     continue
                 default:
