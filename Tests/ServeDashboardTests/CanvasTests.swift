@@ -182,3 +182,56 @@ enum RequestRecordFixture {
         return model.requests.all[0]
     }
 }
+
+/// `y`'s script: what it holds, where it goes, and a folder it refuses.
+@Suite struct ReplayScriptTests {
+    static func temporaryFolder() throws -> String {
+        var template = Array("/tmp/replay-test-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        try #require(made != nil)
+        return String(cString: template)
+    }
+
+    @Test func theScriptIsTheShownCommandAndRunsInBash() throws {
+        var record = RequestRecordFixture.make(method: "POST", target: "/cgi-bin/x?\u{1B}", headers: [("Host", "h:1"), ("X-Quote", "it's")])
+        let body = Array("a=1\n".utf8)
+        record.requestBody = RequestBodyReceived(id: record.id, bytes: 4, preview: body, complete: true, time: record.receivedAt)
+        let text = ReplayScript.text(for: record, base: "http://h:1")
+        #expect(text.hasPrefix("#!/usr/bin/env bash\n# POST /cgi-bin/x?\\x1b as request #1.1 sent it"))
+        #expect(text.hasSuffix(Format.curlLines(for: record, base: "http://h:1").lines.joined(separator: "\n") + "\n"))
+        #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+
+        let folder = try Self.temporaryFolder()
+        defer { _ = try? FileManager.default.removeItem(atPath: folder) }
+        let path = try ReplayScript.save(record, base: "http://h:1", in: folder)
+        #expect(path == folder + "/replay-1-1.sh")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        #expect(mode == 0o700)
+        // bash accepts it as written (syntax only: nothing is sent).
+        let bash = Process()
+        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
+        bash.arguments = ["-n", path]
+        try bash.run()
+        bash.waitUntilExit()
+        #expect(bash.terminationStatus == 0)
+    }
+
+    @Test func scriptsGoToAPrivateFolderOfThisUserAndNowhereElse() throws {
+        let tmp = try Self.temporaryFolder()
+        defer { _ = try? FileManager.default.removeItem(atPath: tmp) }
+        let folder = try ReplayScript.folder(environment: tmp + "/")
+        #expect(folder == "\(tmp)/swift-serve-tui-\(getuid())")
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: folder)[.posixPermissions] as? Int)
+        #expect(mode == 0o700)
+        #expect(try ReplayScript.folder(environment: tmp) == folder)  // made once, then reused
+        // Someone else's link, or a folder others may enter, is refused.
+        let other = try Self.temporaryFolder()
+        defer { _ = try? FileManager.default.removeItem(atPath: other) }
+        try FileManager.default.createSymbolicLink(atPath: "\(other)/swift-serve-tui-\(getuid())", withDestinationPath: tmp)
+        #expect(throws: ReplayScript.Failure.self) { try ReplayScript.folder(environment: other) }
+        try FileManager.default.removeItem(atPath: "\(other)/swift-serve-tui-\(getuid())")
+        try FileManager.default.createDirectory(atPath: "\(other)/swift-serve-tui-\(getuid())", withIntermediateDirectories: false, attributes: [.posixPermissions: 0o777])
+        #expect(throws: ReplayScript.Failure.self) { try ReplayScript.folder(environment: other) }
+    }
+}

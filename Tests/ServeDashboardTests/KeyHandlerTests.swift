@@ -49,6 +49,17 @@ import Testing
         #expect(ui.overlay == .sessionDetail(ConnectionID(2), scroll: 0))
     }
 
+    @Test func yInARequestsDetailAsksToSaveItsReplay() {
+        let model = self.model()
+        var ui = DashboardUI()
+        #expect(self.press([.character("y")], &ui, model).isEmpty)
+        _ = self.press([.up, .enter], &ui, model)
+        #expect(self.press([.character("y")], &ui, model) == [.saveReplay(EventScript.id(1, 4))])
+        #expect(ui.overlay == .requestDetail(EventScript.id(1, 4), scroll: 0))
+        _ = self.press([.escape, .tab, .down, .enter], &ui, model)
+        #expect(self.press([.character("y")], &ui, model).isEmpty)
+    }
+
     /// End goes to a detail view's last page, scrolling past it stays there, and ↑ moves at once.
     @Test func detailScrollStopsAtTheLastPage() throws {
         let model = RendererGoldenTests.scene()

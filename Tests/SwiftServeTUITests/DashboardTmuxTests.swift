@@ -147,7 +147,7 @@ struct DashboardTmuxTests {
         var command: [String] = []
         for row in rows[(start + 1)...] {
             let text = String(row.dropFirst(column))
-            if text.hasPrefix("Esc closes") || text.hasPrefix("─") { break }
+            if text.contains("Esc closes") || text.hasPrefix("─") { break }
             let inside = text.range(of: "\\s*│", options: .regularExpression).map { String(text[..<$0.lowerBound]) } ?? text
             if inside.trimmingCharacters(in: .whitespaces).isEmpty { break }
             command.append(inside)
@@ -164,9 +164,29 @@ struct DashboardTmuxTests {
         bash.waitUntilExit()
         #expect(Array(replayed) == body, "replayed with:\n\(command.joined(separator: "\n"))")
         _ = try tmux.waitFor { $0.contains("Requests 2") }
+
+        // y saves the same command as a script; run, it sends the body a third time.
+        tmux.press("y")
+        let saved = try tmux.waitFor { $0.contains("saved: bash ") }
+        let line = try #require(saved.split(separator: "\n").first { $0.contains("saved: bash ") })
+        let path = String(line[line.range(of: "saved: bash ")!.upperBound...].prefix { $0 != " " })
+        let script = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(script.contains(command.dropFirst().joined(separator: "\n")), "\(script)")
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: "/bin/bash")
+        run.arguments = [path]
+        let scriptOutput = Pipe()
+        run.standardOutput = scriptOutput
+        run.standardError = FileHandle.nullDevice
+        try run.run()
+        let again = scriptOutput.fileHandleForReading.readDataToEndOfFile()
+        run.waitUntilExit()
+        #expect(Array(again) == body)
+        try? FileManager.default.removeItem(atPath: path)
+        _ = try tmux.waitFor { $0.contains("Requests 3") }
         tmux.press("Escape")
         tmux.press("q")
-        _ = try tmux.waitFor { $0.contains("Served 2 request(s)") }
+        _ = try tmux.waitFor { $0.contains("Served 3 request(s)") }
     }
 
     static func port(in screen: String) -> Int? {

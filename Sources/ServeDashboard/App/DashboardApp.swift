@@ -88,6 +88,22 @@ public final class DashboardApp {
                 }
                 self.model.note("root not changed: \(error)", level: .warning)
             }
+        case .saveReplay(let id):
+            guard let record = (self.ui.frozen ?? []).first(where: { $0.id == id }) ?? self.model.requests.record(id) else {
+                self.ui.message = "request \(id) is no longer kept"
+                self.ui.messageIsError = true
+                return
+            }
+            do {
+                let path = try ReplayScript.save(record, base: Overlays.replayBase(record, model: self.model), in: ReplayScript.folder())
+                self.ui.message = "curl command of \(id) saved: bash \(path)"
+                self.ui.messageIsError = false
+                self.model.note("curl command of \(id) saved to \(path)")
+            } catch {
+                self.ui.message = "not saved: \(error)"
+                self.ui.messageIsError = true
+                self.model.note("curl command of \(id) not saved: \(error)", level: .warning)
+            }
         case .toggleServing:
             let server = self.server
             let bus = server.bus

@@ -9,6 +9,8 @@ public enum DashboardEffect: Equatable, Sendable {
     case toggleServing
     /// Forget the listed requests (totals stay).
     case clearRequests
+    /// Save the request's curl command as a script (`y` in its detail).
+    case saveReplay(RequestID)
 }
 
 /// Completes folder names for the root prompt (the file system in the app, a table in tests).
@@ -54,6 +56,7 @@ public enum KeyHandler {
             }
             return []
         case .requestDetail(let id, let scroll):
+            if key == .character("y") { return [.saveReplay(id)] }
             return Self.handleDetailScroll(key, ui: &ui) { .requestDetail(id, scroll: max(0, scroll + $0)) }
         case .sessionDetail(let id, let scroll):
             return Self.handleDetailScroll(key, ui: &ui) { .sessionDetail(id, scroll: max(0, scroll + $0)) }

@@ -23,6 +23,7 @@ enum Overlays {
         ("PgUp PgDn", "move a page"),
         ("g G Home End", "first / last"),
         ("Enter", "detail of the selected request or session"),
+        ("y", "in a request's detail: save its curl command"),
         ("Esc", "close an overlay; clear filter and search"),
         ("Tab", "switch focus: requests / sessions"),
         ("/", "search request paths"),
@@ -50,10 +51,10 @@ enum Overlays {
             canvas.write("Esc closes", x: inner.x + 1, y: inner.maxY - 1, style: .dim)
         case .requestDetail(let id, let scroll):
             let lines = Self.requestDetailLines(id, model: model, ui: ui, context: context)
-            Self.scrollBox(&canvas, title: "Request \(id)", lines: lines, scroll: scroll)
+            Self.scrollBox(&canvas, title: "Request \(id)", lines: lines, scroll: scroll, hint: "y saves the curl command · Esc closes")
         case .sessionDetail(let id, let scroll):
             let lines = Self.sessionDetailLines(id, model: model, context: context)
-            Self.scrollBox(&canvas, title: "Connection \(id)", lines: lines, scroll: scroll)
+            Self.scrollBox(&canvas, title: "Connection \(id)", lines: lines, scroll: scroll, hint: "Esc closes")
         case .rootPrompt(let editor, let error):
             let area = Self.centered(canvas.bounds, width: 90, height: 6)
             canvas.fill(area)
@@ -118,7 +119,7 @@ enum Overlays {
         }
     }
 
-    private static func scrollBox(_ canvas: inout Canvas, title: String, lines: [DetailLine], scroll: Int) {
+    private static func scrollBox(_ canvas: inout Canvas, title: String, lines: [DetailLine], scroll: Int, hint: String) {
         let area = Self.scrollArea(canvas.bounds)
         canvas.fill(area)
         canvas.box(area, title: title, style: .plain)
@@ -129,7 +130,7 @@ enum Overlays {
             canvas.write(line.text, x: inner.x + 1, y: inner.y + offset, maxWidth: inner.width - 1, style: line.style, backslashesAsIs: line.shellCommand)
         }
         let position = lines.count > rows ? "lines \(top + 1)-\(min(lines.count, top + rows)) of \(lines.count) · ↑↓ PgUp PgDn scroll · " : ""
-        canvas.write(position + "Esc closes", x: inner.x + 1, y: inner.maxY - 1, maxWidth: inner.width - 1, style: .dim)
+        canvas.write(position + hint, x: inner.x + 1, y: inner.maxY - 1, maxWidth: inner.width - 1, style: .dim)
     }
 
     static func requestDetailLines(_ id: RequestID, model: DashboardModel, ui: DashboardUI, context: DashboardRenderer.Context) -> [DetailLine] {
@@ -170,11 +171,15 @@ enum Overlays {
         }
         lines.append(.init("", .plain))
         lines.append(.init("Replay with curl", .bold))
-        let host = record.requestHeaders.first("host") ?? model.listening.first ?? "localhost"
-        let replay = Format.curlLines(for: record, base: "http://\(host)")
+        let replay = Format.curlLines(for: record, base: Self.replayBase(record, model: model))
         for line in replay.lines { lines.append(.init(line, CellStyle(color: .cyan), shellCommand: true)) }
         if let note = replay.note { lines.append(.init(note, .dim)) }
         return lines
+    }
+
+    /// Where a replay is sent: the host the client named, else where the server listens.
+    static func replayBase(_ record: RequestRecord, model: DashboardModel) -> String {
+        "http://" + (record.requestHeaders.first("host") ?? model.listening.first ?? "localhost")
     }
 
     static func sessionDetailLines(_ id: ConnectionID, model: DashboardModel, context: DashboardRenderer.Context) -> [DetailLine] {
