@@ -40,6 +40,20 @@ import Testing
         #expect(model.sessions.isEmpty)
     }
 
+    /// A request the client left before any response shows `-`, not the in-flight `…`.
+    @Test func aRequestEndedWithoutAResponseIsNotShownInFlight() {
+        var model = self.model()
+        model.apply(EventScript.batch([
+            EventScript.received(1, 1, "POST", "/cgi-bin/slow", at: 0.1),
+            EventScript.received(1, 2, "GET", "/pending", at: 0.2),
+            EventScript.finished(1, 1, "POST", "/cgi-bin/slow", status: 0, bytes: 0, ms: 300, outcome: .abortedByClient, at: 0.4),
+        ]))
+        #expect(model.requests.all.map(\.statusText) == ["-", "…"])
+        let rows = DashboardRenderer.render(model, DashboardUI(), width: 120, height: 30).text.split(separator: "\n")
+        #expect(rows.contains { $0.contains("/cgi-bin/slow") && $0.contains(" - ") })
+        #expect(rows.contains { $0.contains("/pending") && $0.contains("…") })
+    }
+
     /// A body's event lands on its request's record, whether it comes before or after the answer.
     @Test func requestBodiesAttachToTheirRecords() {
         var model = self.model()

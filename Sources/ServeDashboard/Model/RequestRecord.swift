@@ -45,6 +45,12 @@ public struct RequestRecord: Sendable, Equatable {
 
     public var isInFlight: Bool { self.outcome == nil }
 
+    /// The status for a table cell: the code, `…` while no response has started, `-` for a request
+    /// that ended without one (the client left first; python's log writes `-` too).
+    public var statusText: String {
+        self.status.map(String.init) ?? (self.isInFlight ? "…" : "-")
+    }
+
     /// The fraction of the body sent, when its size is known.
     public var progress: Double? {
         guard let expected = self.expectedBytes, expected > 0 else { return nil }

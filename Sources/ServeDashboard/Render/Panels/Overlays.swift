@@ -140,7 +140,7 @@ enum Overlays {
         }
         var lines: [DetailLine] = []
         lines.append(.init("\(record.method) \(record.target) \(record.version)", .bold))
-        let status = record.status.map { "\($0) \(record.reason ?? "")" } ?? "no response yet"
+        let status = record.status.map { "\($0) \(record.reason ?? "")" } ?? (record.isInFlight ? "no response yet" : "none sent")
         lines.append(.init("Status    \(status)", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status)))
         let expected = record.expectedBytes.map { " of \(Format.count(Int($0)))" } ?? ""
         lines.append(.init("Body sent \(Format.count(Int(record.bytesSent)))\(expected) bytes", .plain))
@@ -167,7 +167,7 @@ enum Overlays {
         lines.append(.init("Requests on connection \(id.connection)", .bold))
         for sibling in siblings {
             let marker = sibling.id == id ? "▶" : " "
-            lines.append(.init("\(marker) \(sibling.id)  \(sibling.method) \(sibling.target)  \(sibling.status.map(String.init) ?? "…")", sibling.id == id ? .bold : .plain))
+            lines.append(.init("\(marker) \(sibling.id)  \(sibling.method) \(sibling.target)  \(sibling.statusText)", sibling.id == id ? .bold : .plain))
         }
         lines.append(.init("", .plain))
         lines.append(.init("Replay with curl", .bold))
@@ -194,7 +194,7 @@ enum Overlays {
         let requests = model.requests.all.filter { $0.id.connection == id }
         lines.append(.init("Requests kept for this connection: \(requests.count)", .bold))
         for record in requests {
-            lines.append(.init("\(record.id)  \(Format.clock(record.receivedAt, utcOffset: context.utcOffset))  \(record.method) \(record.target)  \(record.status.map(String.init) ?? "…")  \(Format.compactBytes(record.bytesSent))", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status)))
+            lines.append(.init("\(record.id)  \(Format.clock(record.receivedAt, utcOffset: context.utcOffset))  \(record.method) \(record.target)  \(record.statusText)  \(Format.compactBytes(record.bytesSent))", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status)))
         }
         return lines
     }

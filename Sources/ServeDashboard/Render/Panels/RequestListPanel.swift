@@ -83,7 +83,7 @@ enum RequestListPanel {
             Column(title: "CLIENT", width: width >= 70 ? 15 : 11, rightAligned: false) { ($0.peer, .plain) },
             Column(title: "METHOD", width: 6, rightAligned: false) { ($0.method, .bold) },
             Column(title: "ST", width: 3, rightAligned: true) { record in
-                (record.status.map(String.init) ?? "…", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status))
+                (record.statusText, DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status))
             },
             Column(title: "BYTES", width: 9, rightAligned: true) { record in
                 var text = Format.compactBytes(record.bytesSent)
