@@ -1,5 +1,6 @@
 import Dispatch
 import NIOConcurrencyHelpers
+import ServeEngine
 
 #if canImport(Glibc)
 import Glibc
@@ -18,15 +19,7 @@ enum Console {
     }
 
     static func write(_ bytes: UnsafeBufferPointer<UInt8>, to descriptor: CInt) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written <= 0 {
-                if written < 0 && errno == EINTR { continue }
-                return
-            }
-            offset += written
-        }
+        Descriptor.writeAll(bytes, to: descriptor)
     }
 
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }

@@ -50,6 +50,9 @@ public final class DashboardApp {
             if stopRequested() { break }
             if let key {
                 let effects = KeyHandler.handle(key, ui: &self.ui, model: self.model, completer: self.completer)
+                // Only keys move a detail view's scroll; the renderer keeps any position on screen.
+                let (width, height) = self.terminal.size
+                DashboardRenderer.clampScroll(&self.ui, model: self.model, width: width, height: height, context: self.context)
                 if effects.contains(.quit) { break }
                 for effect in effects { self.perform(effect) }
             }
@@ -66,7 +69,6 @@ public final class DashboardApp {
 
     private func redraw() {
         let (width, height) = self.terminal.size
-        DashboardRenderer.clampScroll(&self.ui, model: self.model, width: width, height: height, context: self.context)
         self.terminal.draw(DashboardRenderer.render(self.model, self.ui, width: width, height: height, context: self.context))
     }
 

@@ -50,16 +50,7 @@ public enum ReplayScript {
         guard descriptor >= 0 else { throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         var text = Self.text(for: record, base: base)
-        let written = text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0, errno == EINTR { continue }
-                if n <= 0 { return false }
-                offset += n
-            }
-            return true
-        }
+        let written = text.withUTF8 { Descriptor.writeAll($0, to: descriptor) }
         guard written else { throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
         fchmod(descriptor, 0o700)
         return path

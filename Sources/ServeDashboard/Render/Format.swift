@@ -205,7 +205,7 @@ public enum Format {
         if !text.isEmpty, text.allSatisfy({ $0.isLetter && $0.isASCII || $0.isNumber && $0.isASCII || "-_./:=@%+,".contains($0) }) {
             return text
         }
-        if !text.unicodeScalars.contains(where: { $0 != "\\" && TextSanitizer.needsEscape($0) }) {
+        if !TextSanitizer.needsEscape(keepingBackslashes: text) {
             return "'" + text.replacingAll("'", with: "'\\''") + "'"
         }
         var out = "$'"
@@ -214,7 +214,7 @@ public enum Format {
             case "\\": out += "\\\\"
             case "'": out += "\\'"
             case _ where TextSanitizer.needsEscape(scalar):
-                for byte in String(scalar).utf8 { out += Self.hexEscape(byte) }
+                for byte in String(scalar).utf8 { out += TextSanitizer.hexEscape(byte) }
             default: out.unicodeScalars.append(scalar)
             }
         }
@@ -230,15 +230,10 @@ public enum Format {
             case UInt8(ascii: "\\"): out += "\\\\"
             case UInt8(ascii: "'"): out += "\\'"
             case 0x20..<0x7F: out.unicodeScalars.append(Unicode.Scalar(byte))
-            default: out += Self.hexEscape(byte)
+            default: out += TextSanitizer.hexEscape(byte)
             }
         }
         return out + "'"
-    }
-
-    private static func hexEscape(_ byte: UInt8) -> String {
-        let hex = String(byte, radix: 16)
-        return "\\x" + (hex.count == 1 ? "0" + hex : hex)
     }
 
     /// How the detail view shows a request body: printable text as its lines (tabs as spaces),
@@ -256,7 +251,7 @@ public enum Format {
                 let row = body.preview[offset..<min(offset + 16, body.preview.count)]
                 var hex = ""
                 for (i, byte) in row.enumerated() {
-                    hex += (i == 8 ? "  " : i == 0 ? "" : " ") + String(Self.hexEscape(byte).dropFirst(2))
+                    hex += (i == 8 ? "  " : i == 0 ? "" : " ") + TextSanitizer.hexEscape(byte).dropFirst(2)  // the digits only
                 }
                 hex += String(repeating: " ", count: 48 - hex.count)
                 let ascii = String(row.map { (0x20..<0x7F).contains($0) && $0 != UInt8(ascii: "\\") ? Character(Unicode.Scalar($0)) : "." })

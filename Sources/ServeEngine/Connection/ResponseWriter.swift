@@ -242,13 +242,14 @@ public final class ResponseWriter {
 
     /// A buffer for a head of about `capacity` bytes, with room for `body` if it will follow in it.
     private static func headBuffer(capacity: Int, body: IOData?) -> ByteBuffer {
-        Self.allocator.buffer(capacity: capacity + (Self.inlined(body)?.readableBytes ?? 0))
+        guard case .byteBuffer(let bytes) = body else { return Self.allocator.buffer(capacity: capacity) }
+        return Self.allocator.buffer(capacity: capacity + Self.inlinedBytes(of: bytes.readableBytes))
     }
 
-    /// `body` when it goes out in the head's buffer: in memory and up to `inlineBodyLimit` bytes.
-    private static func inlined(_ body: IOData?) -> ByteBuffer? {
-        if case .byteBuffer(let bytes) = body, bytes.readableBytes <= Self.inlineBodyLimit { return bytes }
-        return nil
+    /// How much of an in-memory body of `count` bytes goes out in the head's buffer: all of it up to
+    /// `inlineBodyLimit`, otherwise none (it is a second write).
+    private static func inlinedBytes(of count: Int) -> Int {
+        count <= Self.inlineBodyLimit ? count : 0
     }
 
     /// Ends the response with the encoded head in `buffer` and `body` (`nil`: none) in one flush: an
@@ -258,24 +259,26 @@ public final class ResponseWriter {
     private func writeLast(head buffer: inout ByteBuffer, body: IOData?) -> EventLoopFuture<Void> {
         switch body {
         case .byteBuffer(let bytes): return self.writeLast(head: &buffer, bytes: bytes)
-        case .fileRegion: return self.writeLast(head: buffer, separately: body)
-        case nil: return self.writeLast(head: buffer, separately: nil)
+        case .fileRegion(let region): return self.writeLast(head: buffer, bodyBytes: region.readableBytes, separately: body)
+        case nil: return self.writeLast(head: buffer, bodyBytes: 0, separately: nil)
         }
     }
 
     /// `writeLast(head:body:)` for a body in memory (`nil`: none), without wrapping it in `IOData`
     /// first: a cached file's answer goes this way on every hit.
     private func writeLast(head buffer: inout ByteBuffer, bytes body: ByteBuffer?) -> EventLoopFuture<Void> {
-        guard let body, body.readableBytes > Self.inlineBodyLimit else {
+        let count = body?.readableBytes ?? 0
+        guard let body, count > Self.inlineBodyLimit else {
             if let body { buffer.writeImmutableBuffer(body) }
-            return self.writeLast(head: buffer, separately: nil, bodyBytes: body?.readableBytes ?? 0)
+            return self.writeLast(head: buffer, bodyBytes: count, separately: nil)
         }
-        return self.writeLast(head: buffer, separately: .byteBuffer(body))
+        return self.writeLast(head: buffer, bodyBytes: count, separately: .byteBuffer(body))
     }
 
-    /// The head's buffer (with any inlined body: `bodyBytes`), then `body` as a second write.
-    private func writeLast(head buffer: ByteBuffer, separately body: IOData?, bodyBytes: Int? = nil) -> EventLoopFuture<Void> {
-        self.writeLast(bodyBytes: Int64(bodyBytes ?? body?.readableBytes ?? 0)) { promise in
+    /// The head's buffer (holding any inlined body), then `body` as a second write; `bodyBytes` is
+    /// the body's size either way, counted as sent once the last write completes.
+    private func writeLast(head buffer: ByteBuffer, bodyBytes: Int, separately body: IOData?) -> EventLoopFuture<Void> {
+        self.writeLast(bodyBytes: Int64(bodyBytes)) { promise in
             if let body {
                 self.connection.writeBytes(.byteBuffer(buffer), promise: nil)
                 self.connection.writeBytes(body, promise: promise)
@@ -314,8 +317,7 @@ public final class ResponseWriter {
             expectedBodyBytes: self.suppressBody ? 0 : self.expectedBodyBytes
         )
         let sent = self.suppressBody ? 0 : body.readableBytes
-        let inline = sent <= Self.inlineBodyLimit ? sent : 0
-        var buffer = Self.allocator.buffer(capacity: 128 + fields.readableBytes + inline)
+        var buffer = Self.allocator.buffer(capacity: 128 + fields.readableBytes + Self.inlinedBytes(of: sent))
         ResponseEncoding.writeStatusLine(version: self.responseVersion, status: status, into: &buffer)
         buffer.writeImmutableBuffer(fields)
         self.writeOwnFields(connection: connection, into: &buffer)

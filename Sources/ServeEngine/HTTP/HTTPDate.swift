@@ -95,19 +95,17 @@ public enum HTTPDate {
 
 /// A date formatted at most once per second: the `Date` header of every response, the access log's
 /// date of every line.
-public struct SecondCache {
-    private var second = Int64.min
-    private var formatted = ""
+public struct SecondCache<Value> {
+    private var last: (second: Int64, value: Value)?
 
     public init() {}
 
     /// `format(seconds)`, reused while `seconds` stays the same.
-    public mutating func text(forSecondsSinceEpoch seconds: Int64, _ format: (Int64) -> String) -> String {
-        if seconds != self.second {
-            self.second = seconds
-            self.formatted = format(seconds)
-        }
-        return self.formatted
+    public mutating func value(forSecondsSinceEpoch seconds: Int64, _ format: (Int64) -> Value) -> Value {
+        if let last, last.second == seconds { return last.value }
+        let value = format(seconds)
+        self.last = (seconds, value)
+        return value
     }
 }
 
@@ -115,7 +113,7 @@ public struct SecondCache {
 ///
 /// One instance belongs to one event loop and is only touched from it, so it needs no lock.
 final class DateHeaderCache: @unchecked Sendable {
-    private var cache = SecondCache()
+    private var cache = SecondCache<String>()
 
     private var lines = ByteBuffer()
     private var linesSecond = Int64.min
@@ -123,7 +121,7 @@ final class DateHeaderCache: @unchecked Sendable {
 
     /// The current `Date` value.
     func current() -> String {
-        self.cache.text(forSecondsSinceEpoch: EventTime.now().secondsSinceEpoch, HTTPDate.format)
+        self.cache.value(forSecondsSinceEpoch: EventTime.now().secondsSinceEpoch, HTTPDate.format)
     }
 
     /// `Server: <server>` and `Date: <current()>` as field lines, encoded once per second.
@@ -132,7 +130,7 @@ final class DateHeaderCache: @unchecked Sendable {
         if second != self.linesSecond || server != self.linesServer {
             var buffer = ByteBuffer()
             ResponseEncoding.writeField("Server", server, into: &buffer)
-            ResponseEncoding.writeField("Date", self.cache.text(forSecondsSinceEpoch: second, HTTPDate.format), into: &buffer)
+            ResponseEncoding.writeField("Date", self.cache.value(forSecondsSinceEpoch: second, HTTPDate.format), into: &buffer)
             (self.lines, self.linesSecond, self.linesServer) = (buffer, second, server)
         }
         return self.lines

@@ -17,7 +17,7 @@ public enum AccessLogFormatter {
     public static func append(_ request: RequestFinished, to out: inout [UInt8], dates: inout DateCache) {
         out.append(contentsOf: request.peer.utf8)
         Self.append(" - - [", to: &out)
-        out.append(contentsOf: dates.bytes(forSecondsSinceEpoch: request.time.secondsSinceEpoch))
+        out.append(contentsOf: dates.value(forSecondsSinceEpoch: request.time.secondsSinceEpoch) { Array(HTTPDate.logFormat(secondsSinceEpoch: $0).utf8) })
         Self.append("] \"", to: &out)
         if request.target == "-" {
             out.append(UInt8(ascii: "-"))
@@ -44,17 +44,9 @@ public enum AccessLogFormatter {
         text.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
-    /// `TextSanitizer.escape(text)` as UTF-8, without making a string when nothing needs escaping.
+    /// `TextSanitizer.escape(text)` as UTF-8 (plain text, the common case, is copied as it is).
     private static func appendEscaped(_ text: String, to out: inout [UInt8]) {
-        let plain =
-            text.utf8.withContiguousStorageIfAvailable { bytes in
-                !bytes.contains { $0 < 0x20 || $0 >= 0x7F || $0 == UInt8(ascii: "\\") }
-            } ?? false
-        if plain {
-            out.append(contentsOf: text.utf8)
-        } else {
-            out.append(contentsOf: TextSanitizer.escape(text).utf8)
-        }
+        out.append(contentsOf: TextSanitizer.escape(text).utf8)
     }
 
     private static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
@@ -73,20 +65,7 @@ public enum AccessLogFormatter {
     }
 
     /// python's log date (`25/Nov/2026 05:52:43`) as UTF-8, formatted once per second.
-    public struct DateCache {
-        private var second = Int64.min
-        private var formatted: [UInt8] = []
-
-        public init() {}
-
-        mutating func bytes(forSecondsSinceEpoch seconds: Int64) -> [UInt8] {
-            if seconds != self.second {
-                self.second = seconds
-                self.formatted = Array(HTTPDate.logFormat(secondsSinceEpoch: seconds).utf8)
-            }
-            return self.formatted
-        }
-    }
+    public typealias DateCache = SecondCache<[UInt8]>
 
     /// `- - - [date] message`, python's `log_message` shape for lines that are not requests.
     public static func line(for log: LogLine) -> String {

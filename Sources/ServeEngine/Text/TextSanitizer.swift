@@ -7,23 +7,26 @@
 public enum TextSanitizer {
     /// The escaped form of `text`; returns `text` itself when nothing needs escaping (the common case).
     public static func escape(_ text: String) -> String {
-        if Self.isPlainASCII(text) { return text }
-        var out = String()
-        out.reserveCapacity(text.utf8.count + 8)
-        for scalar in text.unicodeScalars {
-            Self.append(scalar, to: &out)
-        }
-        return out
+        Self.isPlainASCII(text) ? text : Self.escaped(text, keepingBackslashes: false)
     }
 
     /// `escape`, but a backslash stays one backslash: for text the program wrote itself in which a
     /// backslash means something (a shell command's `$'\x1b'`), so what is shown can be copied back.
     /// Control and invisible characters are still escaped.
     public static func escape(keepingBackslashes text: String) -> String {
-        if !text.unicodeScalars.contains(where: { $0 != "\\" && Self.needsEscape($0) }) { return text }
+        Self.needsEscape(keepingBackslashes: text) ? Self.escaped(text, keepingBackslashes: true) : text
+    }
+
+    /// Whether `escape(keepingBackslashes:)` would change `text`: it holds a control or invisible character.
+    public static func needsEscape(keepingBackslashes text: String) -> Bool {
+        text.unicodeScalars.contains { $0 != "\\" && Self.needsEscape($0) }
+    }
+
+    private static func escaped(_ text: String, keepingBackslashes: Bool) -> String {
         var out = String()
+        out.reserveCapacity(text.utf8.count + 8)
         for scalar in text.unicodeScalars {
-            if scalar == "\\" { out += "\\" } else { Self.append(scalar, to: &out) }
+            if keepingBackslashes, scalar == "\\" { out += "\\" } else { Self.append(scalar, to: &out) }
         }
         return out
     }
@@ -46,11 +49,18 @@ public enum TextSanitizer {
         }
     }
 
+    /// Read from the string's storage when it is contiguous (native strings are): the access log
+    /// asks this of three strings per request.
     private static func isPlainASCII(_ text: String) -> Bool {
-        for byte in text.utf8 where byte < 0x20 || byte >= 0x7F || byte == 0x5C {
-            return false
-        }
-        return true
+        func plain(_ byte: UInt8) -> Bool { byte >= 0x20 && byte < 0x7F && byte != 0x5C }
+        return text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(plain) } ?? text.utf8.allSatisfy(plain)
+    }
+
+    /// `\xNN`, lowercase: how a byte is shown escaped.
+    public static func hexEscape(_ byte: UInt8) -> String {
+        var out = ""
+        Self.appendHex(byte, to: &out)
+        return out
     }
 
     private static func append(_ scalar: Unicode.Scalar, to out: inout String) {
