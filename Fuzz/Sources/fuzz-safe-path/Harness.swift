@@ -7,7 +7,10 @@ import Glibc
 /// A served root made once per run: a file, a folder, a symlink inside, two leading out of it, and one
 /// to a twin of the root whose name is the same text differently normalised (café as e + U+0301).
 let fixture: (root: String, realRoot: String) = {
-    var template = Array("/tmp/fuzz-safe-path.XXXXXX".utf8CString)
+    // Under $TMPDIR: Fuzz/run points it at its scratch folder and removes it, since libFuzzer's exit
+    // runs no cleanup of ours.
+    let temporary = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+    var template = Array((temporary + "/fuzz-safe-path.XXXXXX").utf8CString)
     guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed") }
     let base = String(cString: made)
     let root = base + "/caf\u{E9}"

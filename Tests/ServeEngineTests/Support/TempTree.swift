@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// A throwaway folder tree for one test: `root/` is served, files beside it must never be.
 final class TempTree {
@@ -9,10 +10,35 @@ final class TempTree {
         var template = Array((NSTemporaryDirectory() + "/serve-test-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
         self.base = String(cString: made)
+        Self.live.register(self.base)
         try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: self.base) }
+    deinit {
+        try? FileManager.default.removeItem(atPath: self.base)
+        Self.live.forget(self.base)
+    }
+
+    /// Trees not released yet. Tests end with `defer { Task { await server.shutdown() } }`, and the
+    /// fixture holding a tree is released only when that task has run; the test process may exit
+    /// first (seen under the sanitizers), which left `serve-test-*` folders behind. Whatever is left
+    /// is removed at exit.
+    private static let live = LiveTrees()
+
+    private final class LiveTrees: Sendable {
+        private let paths = NIOLockedValueBox(Set<String>())
+
+        init() {
+            atexit {
+                for path in TempTree.live.paths.withLockedValue({ $0 }) {
+                    try? FileManager.default.removeItem(atPath: path)
+                }
+            }
+        }
+
+        func register(_ path: String) { self.paths.withLockedValue { _ = $0.insert(path) } }
+        func forget(_ path: String) { self.paths.withLockedValue { _ = $0.remove(path) } }
+    }
 
     /// Writes `contents` at `path` relative to the root (or to the base when `outside`).
     @discardableResult
