@@ -27,7 +27,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     /// What arrived while a response was pending, in arrival order.
     enum Pending {
         case part(HTTPServerRequestPart)
-        case parserError(HTTPParserError)
+        /// With what had arrived of the rejected request when the decoder gave up.
+        case parserError(HTTPParserError, received: ReceivedBytes?)
         case halfClose
     }
 
@@ -183,7 +184,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             if self.responsePending { break }
             switch self.pending.removeFirst() {
             case .part(let part): self.deliver(part, context: context)
-            case .parserError(let error): self.answerParserError(error, context: context)
+            case .parserError(let error, let received): self.answerParserError(error, received: received, context: context)
             case .halfClose: self.inputClosed()
             }
         }
@@ -325,10 +326,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if let parserError = error as? HTTPParserError {
+            let received = self.tracker.receivedSoFar()
             if self.mustWait {
-                self.pending.append(.parserError(parserError))
+                self.pending.append(.parserError(parserError, received: received))
             } else {
-                self.answerParserError(parserError, context: context)
+                self.answerParserError(parserError, received: received, context: context)
             }
             return
         }
@@ -345,7 +347,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     }
 
     /// Answers a request NIO could not parse, like python's `parse_request` and `handle_one_request`.
-    private func answerParserError(_ error: HTTPParserError, context: ChannelHandlerContext) {
+    private func answerParserError(_ error: HTTPParserError, received: ReceivedBytes?, context: ChannelHandlerContext) {
         guard self.isActive, self.machine.phase == .awaitingHead || self.writer == nil else {
             self.close(reason: .protocolError)
             return
@@ -379,18 +381,18 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         self.server.bus.publish(
             .log(LogLine(level: .info, message: "code \(httpError.status.code), message \(httpError.message)", connection: self.id))
         )
-        self.answerWithoutHead(httpError, reason: .protocolError)
+        self.answerWithoutHead(httpError, reason: .protocolError, unparsed: (error.debugDescription, received))
     }
 
     /// Sends `error` for a request whose head never arrived, then closes.
-    private func answerWithoutHead(_ error: HTTPError, reason: CloseReason) {
+    private func answerWithoutHead(_ error: HTTPError, reason: CloseReason, unparsed: (parserError: String?, received: ReceivedBytes?)? = nil) {
         self.closeReason = self.closeReason ?? reason
         let now = WallClock.monotonicNanoseconds()
         let method = self.tracker.requestLineMethod ?? "-"
         let head = HTTPRequestHead(version: .http1_1, method: .RAW(value: method), uri: "-")
         self.machine.closing()
         let writer = self.beginRequest(head, now: now)
-        writer.respond(error: error, closeConnection: true)
+        writer.respond(error: error, closeConnection: true, unparsed: unparsed)
         self.close(reason: reason)
     }
 
@@ -585,7 +587,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
                     writer.respond(error: HTTPError(.requestTimeout), closeConnection: true)
                     self.close(reason: reason)
                 } else {
-                    self.answerWithoutHead(HTTPError(.requestTimeout), reason: reason)
+                    // A head that never ended (slow loris, a client typed by hand): what had arrived.
+                    self.answerWithoutHead(HTTPError(.requestTimeout), reason: reason, unparsed: (nil, self.tracker.receivedSoFar()))
                 }
             } else {
                 self.close(reason: reason)

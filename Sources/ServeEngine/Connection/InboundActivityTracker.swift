@@ -6,6 +6,9 @@ import NIOCore
 /// started (so a timeout mid-request can be answered with 408), and the length and first token of
 /// each request line, so a decoder overflow can be told apart: an over-long request line is 414,
 /// over-large headers are 431 (RFC 9112 §3, RFC 6585 §5); an unknown method is 501, garbage is 400.
+///
+/// When the server publishes request detail, it also keeps the first bytes received since the last
+/// request ended, so a request the decoder rejects can be shown as it arrived (`receivedSoFar`).
 final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -21,12 +24,52 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
     private var scanning = true
     private static let methodPrefixCapacity = 24
 
+    /// Whether received bytes are kept for `receivedSoFar`.
+    private let keepsReceived: Bool
+    /// The first `RequestProblem.receivedCapacity` bytes received since the last request ended, and
+    /// how many there were in all.
+    private var received: [UInt8] = []
+    private var receivedCount = 0
+    /// The buffer being handed to the decoder, while it is.
+    private var current: ByteBuffer?
+
+    init(keepsReceived: Bool = false) {
+        self.keepsReceived = keepsReceived
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = Self.unwrapInboundIn(data)
         self.lastRead = WallClock.monotonicNanoseconds()
         if buffer.readableBytes > 0 { self.partialRequest = true }
         if self.scanning { self.scan(buffer) }
-        context.fireChannelRead(data)
+        if self.keepsReceived {
+            self.keep(buffer)
+            self.current = buffer
+            context.fireChannelRead(data)
+            self.current = nil
+        } else {
+            context.fireChannelRead(data)
+        }
+    }
+
+    private func keep(_ buffer: ByteBuffer) {
+        let room = RequestProblem.receivedCapacity - self.received.count
+        if room > 0 {
+            buffer.withUnsafeReadableBytes { self.received.append(contentsOf: $0.prefix(room)) }
+        }
+        self.receivedCount += buffer.readableBytes
+    }
+
+    /// What arrived of the request the decoder is failing on, as far as it is known: the bytes since
+    /// the last request ended, or, when a request ended earlier in the same read (pipelining), that
+    /// whole read. `nil` when bytes are not kept.
+    func receivedSoFar() -> ReceivedBytes? {
+        guard self.keepsReceived else { return nil }
+        if self.receivedCount == 0, let current = self.current {
+            let first = current.withUnsafeReadableBytes { Array($0.prefix(RequestProblem.receivedCapacity)) }
+            return ReceivedBytes(first: first, count: current.readableBytes, includesEarlierRequests: true)
+        }
+        return ReceivedBytes(first: self.received, count: self.receivedCount, includesEarlierRequests: false)
     }
 
     private func scan(_ buffer: ByteBuffer) {
@@ -58,6 +101,10 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
         self.scanning = true
         self.requestLineLength = 0
         self.requestLinePrefix.removeAll(keepingCapacity: true)
+        if self.receivedCount > 0 {
+            self.received.removeAll(keepingCapacity: true)
+            self.receivedCount = 0
+        }
     }
 
     /// Whether the request line seen so far is longer than `limit` bytes.
@@ -78,4 +125,12 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
         else { return nil }
         return String(decoding: self.requestLinePrefix[..<space], as: UTF8.self)
     }
+}
+
+/// The first bytes of a request as they arrived, and how many arrived in all; with pipelining, the
+/// whole read it failed in, which begins with the requests before it.
+struct ReceivedBytes {
+    let first: [UInt8]
+    let count: Int
+    let includesEarlierRequests: Bool
 }

@@ -48,6 +48,8 @@ public final class ResponseWriter {
     private var raw = false
     /// Whether this request's `responseStarted` is published (its `requestReceived` was).
     private let publishesDetail: Bool
+    /// Why the response is an error page, for `responseStarted` (only kept when it is published).
+    private var problem: RequestProblem?
     private static let allocator = ByteBufferAllocator()
     /// Bodies up to this size share one buffer with the head: one write, one `writev` entry.
     static let inlineBodyLimit = 16 * 1024
@@ -329,9 +331,24 @@ public final class ResponseWriter {
     /// `Content-Length`, and an HTML body unless the status or HEAD forbids one.
     /// - Parameter closeConnection: close after this response (the request could not be parsed).
     public func respond(error: HTTPError, closeConnection: Bool = false) {
+        self.respond(error: error, closeConnection: closeConnection, unparsed: nil)
+    }
+
+    /// `respond(error:)` for a request whose head was not parsed (the decoder rejected it, or it never
+    /// ended): `unparsed` says what the decoder objected to and what had arrived, for `responseStarted`.
+    func respond(error: HTTPError, closeConnection: Bool, unparsed: (parserError: String?, received: ReceivedBytes?)?) {
         guard self.state == .idle else {
             self.fail()
             return
+        }
+        if self.publishesDetail {
+            self.problem = RequestProblem(
+                message: error.message,
+                parserError: unparsed?.parserError,
+                received: unparsed?.received?.first,
+                receivedCount: unparsed?.received?.count ?? 0,
+                receivedIncludesEarlierRequests: unparsed?.received?.includesEarlierRequests ?? false
+            )
         }
         if closeConnection { self.connection.forceCloseAfterResponse() }
         var headers = HTTPHeaders()
@@ -432,7 +449,8 @@ public final class ResponseWriter {
                     reason: status.reasonPhrase,
                     headers: HeaderFields(headers()),
                     expectedBodyBytes: expectedBodyBytes,
-                    time: .now()
+                    time: .now(),
+                    problem: self.problem
                 )
             )
         )

@@ -159,6 +159,40 @@ public struct ResponseStarted: Sendable {
     /// The body size when it is known in advance (`Content-Length`).
     public let expectedBodyBytes: Int64?
     public let time: EventTime
+    /// Why, when the response is an error page.
+    public var problem: RequestProblem? = nil
+}
+
+/// Why a request got an error page, for the person debugging the client that sent it.
+public struct RequestProblem: Sendable, Equatable {
+    /// The error page's message ("File not found", "Bad request syntax").
+    public let message: String
+    /// For a request the HTTP decoder rejected: what it objected to, in NIO's words.
+    public let parserError: String?
+    /// For such a request: its first bytes as they arrived (at most `receivedCapacity`), and how many
+    /// had arrived in all. `nil` when the request was parsed (its head is in `requestReceived`).
+    public let received: [UInt8]?
+    public let receivedCount: Int
+    /// The request came pipelined behind others in one read: `received` is that read, beginning
+    /// with the requests before it (the decoder does not say where it failed).
+    public let receivedIncludesEarlierRequests: Bool
+
+    /// As much of a rejected request as is kept: as much as of a request body.
+    public static let receivedCapacity = RequestBodyCapture.previewLimit
+
+    public init(
+        message: String,
+        parserError: String? = nil,
+        received: [UInt8]? = nil,
+        receivedCount: Int = 0,
+        receivedIncludesEarlierRequests: Bool = false
+    ) {
+        self.message = message
+        self.parserError = parserError
+        self.received = received
+        self.receivedCount = receivedCount
+        self.receivedIncludesEarlierRequests = receivedIncludesEarlierRequests
+    }
 }
 
 /// A request's body as it arrived: its exact size and its first bytes, published when the body ends

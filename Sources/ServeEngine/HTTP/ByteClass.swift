@@ -3,9 +3,9 @@
 /// Written as switches over byte values: the compiler turns them into range checks and a jump
 /// table. (Searching a string literal's bytes instead cost ~1,900 instructions per request when
 /// every request's `Host` was checked.)
-enum ByteClass {
+public enum ByteClass {
     /// RFC 9110 §5.6.2 token characters (methods, header names): alphanumerics and ``!#$%&'*+-.^_`|~``.
-    static func isToken(_ byte: UInt8) -> Bool {
+    public static func isToken(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),

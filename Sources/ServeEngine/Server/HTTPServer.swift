@@ -272,7 +272,7 @@ public final class HTTPServer: Sendable {
         context: ServerContext,
         limits: NIOHTTPDecoderLimitConfiguration
     ) throws {
-        let tracker = InboundActivityTracker()
+        let tracker = InboundActivityTracker(keepsReceived: context.configuration.requestDetailPerSecond != 0)
         try pipeline.addHandler(tracker)
         // Parser errors reach the connection handler, which answers them with python's status codes.
         try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)))

@@ -1,0 +1,152 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import ServeEngine
+
+/// A request answered with an error page says why, and one that was not parsed shows what arrived:
+/// for the person debugging the client that sent it.
+@Suite struct RejectedRequestTests {
+    static func problems(_ recorder: EventRecorder) -> [RequestProblem?] {
+        recorder.events.compactMap { if case .responseStarted(let started) = $0 { started.problem } else { nil } }
+    }
+
+    static func started(_ recorder: EventRecorder) -> [ResponseStarted] {
+        recorder.events.compactMap { if case .responseStarted(let started) = $0 { started } else { nil } }
+    }
+
+    @Test func aRequestTheDecoderRejectsIsPublishedWithWhyAndItsBytes() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let sent = Array("GET /a HTTP/1.1\r\nHost: t\r\nX-Evil: \u{1B}]0;x\u{07}\r\n\r\n".utf8)
+        let client = try server.client()
+        try client.send(sent)
+        #expect(try client.readResponse().status == 400)
+        #expect(recorder.waitFor { _ in Self.started(recorder).count == 1 })
+        let problem = try #require(Self.started(recorder).first?.problem)
+        #expect(problem.message == "Bad request syntax")
+        #expect(problem.parserError == "invalid character in header")
+        #expect(problem.received == sent && problem.receivedCount == sent.count)
+        #expect(!problem.receivedIncludesEarlierRequests)
+    }
+
+    /// Only the first 2 KiB are kept; the count is of everything that arrived.
+    @Test func aLongRejectedRequestKeepsItsFirstBytesAndCountsAll() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let sent = Array(("GET /a HTTP/1.1\r\nHost: t\r\nX-Long: " + String(repeating: "v", count: 3000) + "\r\nBad Name: x\r\n\r\n").utf8)
+        let client = try server.client()
+        try client.send(sent)
+        #expect(try client.readResponse().status == 400)
+        #expect(recorder.waitFor { _ in Self.started(recorder).count == 1 })
+        let problem = try #require(Self.started(recorder).first?.problem)
+        #expect(problem.received == Array(sent.prefix(RequestProblem.receivedCapacity)))
+        #expect(problem.receivedCount == sent.count)
+    }
+
+    /// Behind a good request in the same read, the decoder does not say where the bad one begins:
+    /// the whole read is shown, and says so.
+    @Test func aPipelinedRejectedRequestShowsTheReadItFailedIn() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let sent = Array("GET /first HTTP/1.1\r\nHost: t\r\n\r\nGET /second HTTP/1.1\r\nHo st: t\r\n\r\n".utf8)
+        let client = try server.client()
+        try client.send(sent)
+        #expect(try client.readResponse().status == 200)
+        #expect(try client.readResponse().status == 400)
+        #expect(recorder.waitFor { _ in Self.started(recorder).count == 2 })
+        let started = Self.started(recorder)
+        #expect(started[0].problem == nil)
+        let problem = try #require(started[1].problem)
+        #expect(problem.received == sent && problem.receivedIncludesEarlierRequests)
+    }
+
+    /// A head that never ends gets 408, with what had arrived of it.
+    @Test func aTimedOutHeadIsPublishedWithWhatArrived() async throws {
+        let server = try await TestServer.start { $0.timeoutSeconds = 0.5 }
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        try client.send("GET /a HTTP/1.1\r\n")
+        try client.send("Host: t\r\nX-Partial: yes")
+        #expect(try client.readResponse().status == 408)
+        #expect(recorder.waitFor { _ in Self.started(recorder).count == 1 })
+        let problem = try #require(Self.started(recorder).first?.problem)
+        #expect(problem.parserError == nil)
+        #expect(problem.received == Array("GET /a HTTP/1.1\r\nHost: t\r\nX-Partial: yes".utf8))
+    }
+
+    /// A parsed request answered with an error page gets the page's message and no bytes.
+    @Test func aParsedRequestWithAnErrorPageGetsItsMessageOnly() async throws {
+        let tree = try TempTree()
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        #expect(try client.get("/missing").status == 404)
+        try tree.write("there.txt", "x")
+        #expect(try client.get("/there.txt").status == 200)
+        #expect(recorder.waitFor { _ in Self.started(recorder).count == 2 })
+        let started = Self.started(recorder)
+        #expect(started[0].problem == RequestProblem(message: "File not found"))
+        #expect(started[1].problem == nil)
+    }
+
+    /// Headless, nothing of a request is kept, not even for one that fails.
+    @Test func withoutRequestDetailNoBytesAreKept() throws {
+        let tracker = InboundActivityTracker(keepsReceived: false)
+        let channel = EmbeddedChannel(handler: tracker)
+        try channel.writeInbound(ByteBuffer(string: "GARBAGE\r\n"))
+        #expect(tracker.receivedSoFar() == nil)
+    }
+
+    /// The tracker keeps the bytes since the last request ended, across reads, up to 2 KiB; during a
+    /// read in which a request ended, it offers that read.
+    @Test func theTrackerKeepsWhatArrivedSinceTheLastRequestEnded() throws {
+        let tracker = InboundActivityTracker(keepsReceived: true)
+        let probe = ReceivedProbe(tracker)
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandlers([tracker, probe])
+
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\n"))
+        try channel.writeInbound(ByteBuffer(string: "Host: t\r\n"))
+        #expect(tracker.receivedSoFar()?.first == Array("GET / HTTP/1.1\r\nHost: t\r\n".utf8))
+        #expect(tracker.receivedSoFar()?.includesEarlierRequests == false)
+
+        // A request ends during a read: that read is what the decoder was working on.
+        probe.completeDuringNextRead = true
+        try channel.writeInbound(ByteBuffer(string: "\r\nGET /next HTTP/1.1\r\n"))
+        #expect(probe.seen?.first == Array("\r\nGET /next HTTP/1.1\r\n".utf8))
+        #expect(probe.seen?.includesEarlierRequests == true)
+        #expect(tracker.receivedSoFar()?.count == 0)
+
+        // Past 2 KiB only the count grows.
+        try channel.writeInbound(ByteBuffer(bytes: [UInt8](repeating: 0x41, count: 3000)))
+        try channel.writeInbound(ByteBuffer(string: "tail"))
+        let kept = try #require(tracker.receivedSoFar())
+        #expect(kept.first.count == RequestProblem.receivedCapacity && kept.count == 3004)
+        _ = try channel.finish()
+    }
+}
+
+/// Sees what the tracker offers while a read passes through, optionally ending a request first (as
+/// the connection handler does when the decoder delivers a request's end).
+private final class ReceivedProbe: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let tracker: InboundActivityTracker
+    var completeDuringNextRead = false
+    var seen: ReceivedBytes?
+
+    init(_ tracker: InboundActivityTracker) { self.tracker = tracker }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if self.completeDuringNextRead {
+            self.completeDuringNextRead = false
+            self.tracker.requestCompleted()
+            self.seen = self.tracker.receivedSoFar()
+        }
+    }
+}
