@@ -110,16 +110,21 @@ import Testing
             Array("it's\u{1B}[0m \\x41 $'x'".utf8),
         ]
         for sample in samples {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = ["-c", "printf %s " + Format.shellQuote(bytes: sample)]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            #expect(Array(output) == sample, "\(Format.shellQuote(bytes: sample))")
+            #expect(try Self.bash("printf %s " + Format.shellQuote(bytes: sample)) == sample, "\(Format.shellQuote(bytes: sample))")
         }
+    }
+
+    /// What `bash -c script` writes to its standard output.
+    static func bash(_ script: String) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Array(output)
     }
 
     @Test func curlReplayCarriesAWholeBodyAndSaysWhyNotOtherwise() {

@@ -58,6 +58,19 @@ import Testing
         try Self.compare(DashboardRenderer.render(Self.scene(), ui, width: 100, height: 40), name: "detail-post-100x40")
     }
 
+    /// A request that was not parsed: why, what arrived (escaped), and printf | nc to send it again.
+    @Test func unparsedRequestDetail() throws {
+        var model = Self.scene()
+        let sent = Array("GET /日本 HTTP/1.1\r\nHost: localhost:8000\r\nX-Evil: \u{1B}]0;pwned\u{07}\r\n\r\n".utf8)
+        let events = EventScript.unparsed(4, 1, bytes: sent, at: 59)
+        var totals = model.totals
+        totals.requests += 1
+        model.apply(EventScript.batch(events, totals: totals))
+        var ui = DashboardUI()
+        ui.overlay = .requestDetail(EventScript.id(4, 1), scroll: 0)
+        try Self.compare(DashboardRenderer.render(model, ui, width: 100, height: 40), name: "detail-unparsed-100x40")
+    }
+
     @Test func rootPromptWithError() throws {
         var ui = DashboardUI()
         ui.overlay = .rootPrompt(LineEditor("/no/such/place"), error: "/no/such/place: no such directory — still serving /home/dev/projects/site")

@@ -46,17 +46,35 @@ struct EventScript {
         )
     }
 
-    static func started(_ connection: UInt64, _ index: Int, status: Int, length: Int64?, at t: Double) -> ServerEvent {
+    static func started(_ connection: UInt64, _ index: Int, status: Int, length: Int64?, problem: RequestProblem? = nil, at t: Double) -> ServerEvent {
         .responseStarted(
             ResponseStarted(
                 id: Self.id(connection, index),
                 status: status,
-                reason: status == 200 ? "OK" : status == 404 ? "Not Found" : "Status",
+                reason: status == 200 ? "OK" : status == 404 ? "Not Found" : status == 400 ? "Bad Request" : "Status",
                 headers: HeaderFields([("Content-Length", length.map(String.init) ?? "0")]),
                 expectedBodyBytes: length,
-                time: Self.time(t)
+                time: Self.time(t),
+                problem: problem
             )
         )
+    }
+
+    /// The events of a request the engine could not parse: received as `METHOD -` without headers,
+    /// answered 400 with what arrived.
+    static func unparsed(_ connection: UInt64, _ index: Int, method: String = "GET", bytes: [UInt8], parserError: String = "invalid character in header", includesEarlier: Bool = false, at t: Double) -> [ServerEvent] {
+        let problem = RequestProblem(
+            message: "Bad request syntax",
+            parserError: parserError,
+            received: Array(bytes.prefix(RequestProblem.receivedCapacity)),
+            receivedCount: bytes.count,
+            receivedIncludesEarlierRequests: includesEarlier
+        )
+        return [
+            Self.received(connection, index, method, "-", headers: [], at: t),
+            Self.started(connection, index, status: 400, length: 350, problem: problem, at: t),
+            Self.finished(connection, index, method, "-", status: 400, bytes: 350, ms: 0.3, at: t),
+        ]
     }
 
     static func progress(_ connection: UInt64, _ index: Int, bytes: Int64, of total: Int64?, at t: Double) -> ServerEvent {

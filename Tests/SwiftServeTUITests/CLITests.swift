@@ -373,12 +373,17 @@ enum HTTPGet {
         method: String = "GET",
         body: [UInt8]? = nil
     ) throws -> String {
+        let extra = (headers + (body.map { ["Content-Length: \($0.count)"] } ?? [])).map { $0 + "\r\n" }.joined()
+        let request = Array("\(method) \(target) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\(extra)\r\n".utf8) + (body ?? [])
+        return try Self.exchange(port: port, request)
+    }
+
+    /// Sends `request` as it is and reads until the server closes.
+    static func exchange(port: Int, _ request: [UInt8]) throws -> String {
         guard let fd = Self.connect(port: port) else { throw CocoaError(.fileReadUnknown) }
         defer { close(fd) }
         var tv = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let extra = (headers + (body.map { ["Content-Length: \($0.count)"] } ?? [])).map { $0 + "\r\n" }.joined()
-        let request = Array("\(method) \(target) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\(extra)\r\n".utf8) + (body ?? [])
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var response: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)

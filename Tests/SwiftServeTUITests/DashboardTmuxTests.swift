@@ -141,28 +141,11 @@ struct DashboardTmuxTests {
         let screen = try tmux.waitFor { $0.contains("--data-raw") && $0.contains("Esc closes") }
 
         // The command as a person would copy it: the lines under "Replay with curl", inside the box.
-        let rows = screen.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let start = try #require(rows.firstIndex { $0.contains("Replay with curl") })
-        let column = rows[start].distance(from: rows[start].startIndex, to: rows[start].range(of: "Replay with curl")!.lowerBound)
-        var command: [String] = []
-        for row in rows[(start + 1)...] {
-            let text = String(row.dropFirst(column))
-            if text.contains("Esc closes") || text.hasPrefix("─") { break }
-            let inside = text.range(of: "\\s*│", options: .regularExpression).map { String(text[..<$0.lowerBound]) } ?? text
-            if inside.trimmingCharacters(in: .whitespaces).isEmpty { break }
-            command.append(inside)
-        }
+        var command = try Self.lines(under: "Replay with curl", in: screen)
         #expect(command.first?.hasPrefix("curl -v ") == true, "\(command)")
         command[0] = command[0].replacingOccurrences(of: "curl -v ", with: "curl -s ")
-        let bash = Process()
-        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
-        bash.arguments = ["-c", command.joined(separator: "\n")]
-        let output = Pipe()
-        bash.standardOutput = output
-        try bash.run()
-        let replayed = output.fileHandleForReading.readDataToEndOfFile()
-        bash.waitUntilExit()
-        #expect(Array(replayed) == body, "replayed with:\n\(command.joined(separator: "\n"))")
+        let replayed = try Self.bash(command.joined(separator: "\n"))
+        #expect(replayed == body, "replayed with:\n\(command.joined(separator: "\n"))")
         _ = try tmux.waitFor { $0.contains("Requests 2") }
 
         // y saves the same command as a script; run, it sends the body a third time.
@@ -172,21 +155,82 @@ struct DashboardTmuxTests {
         let path = String(line[line.range(of: "saved: bash ")!.upperBound...].prefix { $0 != " " })
         let script = try String(contentsOfFile: path, encoding: .utf8)
         #expect(script.contains(command.dropFirst().joined(separator: "\n")), "\(script)")
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: "/bin/bash")
-        run.arguments = [path]
-        let scriptOutput = Pipe()
-        run.standardOutput = scriptOutput
-        run.standardError = FileHandle.nullDevice
-        try run.run()
-        let again = scriptOutput.fileHandleForReading.readDataToEndOfFile()
-        run.waitUntilExit()
-        #expect(Array(again) == body)
+        #expect(try Self.bash(path, file: true) == body)
         try? FileManager.default.removeItem(atPath: path)
         _ = try tmux.waitFor { $0.contains("Requests 3") }
         tmux.press("Escape")
         tmux.press("q")
         _ = try tmux.waitFor { $0.contains("Served 3 request(s)") }
+    }
+
+    /// Someone whose client gets 400: the detail says why and shows the bytes that arrived, escaped,
+    /// and the printf | nc command under it, copied off the screen and run, sends them again.
+    @Test func anUnparsedRequestShowsWhatArrivedAndItsReplaySendsItAgain() throws {
+        let tmux = try Tmux(width: 120, height: 40)
+        defer { tmux.kill() }
+        tmux.type("'\(CLITests.binary.path)' 0 -b 127.0.0.1 -d /tmp")
+        tmux.press("Enter")
+        let port = try #require(Self.port(in: try tmux.waitFor { $0.contains("RUNNING") && $0.contains("127.0.0.1:") }))
+
+        let sent = Array("GET /日本 HTTP/1.1\r\nHost: x\r\nX-Evil: \u{1B}]0;pwned\u{07} it's 100%\r\n\r\n".utf8)
+        #expect(try HTTPGet.exchange(port: port, sent).hasPrefix("HTTP/1.1 400 Bad Request"))
+        _ = try tmux.waitFor { $0.contains("/日本") && $0.contains("400") }
+        tmux.press("Enter")
+        let detail = try tmux.waitFor { $0.contains("Received, not parsed (\(sent.count) bytes)") }
+        // Raw UTF-8 in a target is not allowed (RFC 3986): the parser says so.
+        #expect(detail.contains("Why       Bad request syntax (HTTP parser: invalid URL)"))
+        #expect(detail.contains("X-Evil: \\x1b]0;pwned\\x07 it's 100%\\x0d"))
+        tmux.press("End")
+        let screen = try tmux.waitFor { $0.contains("| nc 127.0.0.1 \(port)") }
+
+        let command = try Self.lines(under: "Replay the same bytes", in: screen)
+        #expect(command.first?.hasPrefix("printf 'GET /日本 HTTP/1.1\\r\\n'") == true, "\(command)")
+        // bash's /dev/tcp stands in for nc, which need not be installed.
+        let answer = try Self.bash("nc() { exec 3<>/dev/tcp/$1/$2; cat >&3; cat <&3; }\n" + command.joined(separator: "\n"))
+        #expect(String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 400 Bad Request"), "replayed with:\n\(command.joined(separator: "\n"))")
+
+        // The server got the same bytes again: a second request, the same count and lines.
+        tmux.press("Escape")
+        _ = try tmux.waitFor { $0.contains("Requests 2") }
+        tmux.press("G")
+        tmux.press("Enter")
+        let again = try tmux.waitFor { $0.contains("Request #2.1") && $0.contains("Received, not parsed") }
+        #expect(again.contains("Received, not parsed (\(sent.count) bytes)"))
+        #expect(again.contains("X-Evil: \\x1b]0;pwned\\x07 it's 100%\\x0d"))
+        tmux.press("Escape")
+        tmux.press("q")
+        _ = try tmux.waitFor { $0.contains("Served 2 request(s)") }
+    }
+
+    /// The lines under `title` in a detail view, inside its box, as a person would copy them off the
+    /// screen: up to the first empty line or the box's end.
+    static func lines(under title: String, in screen: String) throws -> [String] {
+        let rows = screen.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let start = try #require(rows.firstIndex { $0.contains(title) })
+        let column = rows[start].distance(from: rows[start].startIndex, to: rows[start].range(of: title)!.lowerBound)
+        var lines: [String] = []
+        for row in rows[(start + 1)...] {
+            let text = String(row.dropFirst(column))
+            if text.contains("Esc closes") || text.hasPrefix("─") { break }
+            let inside = text.range(of: "\\s*│", options: .regularExpression).map { String(text[..<$0.lowerBound]) } ?? text
+            if inside.trimmingCharacters(in: .whitespaces).isEmpty { break }
+            lines.append(inside)
+        }
+        return lines
+    }
+
+    /// What bash writes to its standard output running `script` (a file's path when `file`).
+    static func bash(_ script: String, file: Bool = false) throws -> [UInt8] {
+        let bash = Process()
+        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
+        bash.arguments = file ? [script] : ["-c", script]
+        let output = Pipe()
+        bash.standardOutput = output
+        bash.standardError = FileHandle.nullDevice
+        try bash.run()
+        let bytes = output.fileHandleForReading.readDataToEndOfFile()
+        bash.waitUntilExit()
+        return Array(bytes)
     }
 
     static func port(in screen: String) -> Int? {

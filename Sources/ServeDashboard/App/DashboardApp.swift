@@ -98,13 +98,13 @@ public final class DashboardApp {
             }
             do {
                 let path = try ReplayScript.save(record, base: Overlays.replayBase(record, model: self.model), in: ReplayScript.folder())
-                self.ui.message = "curl command of \(id) saved: bash \(path)"
+                self.ui.message = "replay command of \(id) saved: bash \(path)"
                 self.ui.messageIsError = false
-                self.model.note("curl command of \(id) saved to \(path)")
+                self.model.note("replay command of \(id) saved to \(path)")
             } catch {
                 self.ui.message = "not saved: \(error)"
                 self.ui.messageIsError = true
-                self.model.note("curl command of \(id) not saved: \(error)", level: .warning)
+                self.model.note("replay command of \(id) not saved: \(error)", level: .warning)
             }
         case .toggleServing:
             let server = self.server

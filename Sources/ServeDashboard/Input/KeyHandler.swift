@@ -9,7 +9,7 @@ public enum DashboardEffect: Equatable, Sendable {
     case toggleServing
     /// Forget the listed requests (totals stay).
     case clearRequests
-    /// Save the request's curl command as a script (`y` in its detail).
+    /// Save the request's replay command (curl, or printf | nc for one not parsed) as a script (`y` in its detail).
     case saveReplay(RequestID)
 }
 

@@ -98,12 +98,7 @@ public struct DashboardModel: Sendable {
         case .requestBody(let body):
             self.requests.update(body.id) { record in record.requestBody = body }
         case .responseStarted(let started):
-            self.requests.update(started.id) { record in
-                record.status = started.status
-                record.reason = started.reason
-                record.responseHeaders = started.headers
-                record.expectedBytes = started.expectedBodyBytes
-            }
+            self.requests.update(started.id) { record in record.apply(started) }
         case .bodyProgress(let progress):
             var delta: Int64 = 0
             self.requests.update(progress.id) { record in

@@ -15,6 +15,8 @@ public struct RequestRecord: Sendable, Equatable {
     public var status: Int?
     public var reason: String?
     public var responseHeaders: HeaderFields?
+    /// Why the response was an error page; for a request that was not parsed, what had arrived.
+    public var problem: RequestProblem?
     public var bytesSent: Int64 = 0
     public var expectedBytes: Int64?
     public var durationNanoseconds: Int64?
@@ -55,6 +57,29 @@ public struct RequestRecord: Sendable, Equatable {
     public var progress: Double? {
         guard let expected = self.expectedBytes, expected > 0 else { return nil }
         return min(1, Double(self.bytesSent) / Double(expected))
+    }
+
+    mutating func apply(_ started: ResponseStarted) {
+        self.status = started.status
+        self.reason = started.reason
+        self.responseHeaders = started.headers
+        self.expectedBytes = started.expectedBodyBytes
+        self.problem = started.problem
+        // A request that was not parsed is listed by the target of its request line, if it has one.
+        if self.target == "-", let problem = started.problem, !problem.receivedIncludesEarlierRequests,
+            let received = problem.received, let target = Self.requestLineTarget(received)
+        {
+            self.target = target
+        }
+    }
+
+    /// The second word of a request line (`METHOD SP target SP …`), as text, when the line has one.
+    static func requestLineTarget(_ bytes: [UInt8]) -> String? {
+        let line = bytes.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }
+        let words = line.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: false)
+        // Only after a method token: binary (a TLS handshake) has no request line to speak of.
+        guard words.count >= 2, !words[0].isEmpty, words[0].allSatisfy(ByteClass.isToken), !words[1].isEmpty else { return nil }
+        return String(decoding: words[1], as: UTF8.self)
     }
 
     mutating func apply(_ finished: RequestFinished) {

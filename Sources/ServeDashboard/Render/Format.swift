@@ -140,18 +140,116 @@ public enum Format {
 
     /// A `curl` command line that repeats `record` against `base` (`http://host:port`), on one line.
     public static func curlCommand(for record: RequestRecord, base: String) -> String {
-        Self.curlReplay(for: record, base: base).items.joined(separator: " ")
+        if let received = record.problem?.received {
+            return Self.rawReplay(received, of: record.problem!.receivedCount, base: base).lines.joined()
+        }
+        return Self.curlReplay(for: record, base: base).items.joined(separator: " ")
     }
 
     /// The same command as the detail view shows it: the first item (`curl`, its options and the URL)
     /// and then each header and the body on its own line, joined by ` \` continuations; plus a note
     /// when the body cannot be replayed from what was kept.
+    /// A request that was not parsed cannot be rebuilt by curl: its bytes are sent again as they came
+    /// (`rawReplay`).
     public static func curlLines(for record: RequestRecord, base: String) -> (lines: [String], note: String?) {
+        if let received = record.problem?.received {
+            let replay = Self.rawReplay(received, of: record.problem!.receivedCount, base: base)
+            return (replay.lines.enumerated().map { $1 + ($0 == replay.lines.count - 1 ? "" : "\\") }, replay.note)
+        }
         let replay = Self.curlReplay(for: record, base: base)
         let lines = replay.items.enumerated().map { index, item in
             (index == 0 ? "" : "  ") + item + (index == replay.items.count - 1 ? "" : " \\")
         }
         return (lines, replay.note)
+    }
+
+    /// `printf '…' | nc HOST PORT`, sending `bytes` unchanged to where `base` (`http://host:port`)
+    /// points, when they are all of the `count` that arrived. The format is cut after each LF into
+    /// quoted pieces, one per line; they join into one word when the lines are joined (directly, or
+    /// by the `\` continuations the detail view adds, which is why no line is indented).
+    /// Printable text stays as it is; CR, LF and tab are `\r` `\n` `\t`, `%` and `\` are doubled, and
+    /// every other byte (controls, invisible characters, invalid UTF-8, NUL) is a three-digit octal
+    /// escape, which POSIX printf decodes.
+    static func rawReplay(_ bytes: [UInt8], of count: Int, base: String) -> (lines: [String], note: String?) {
+        guard bytes.count == count else {
+            return ([], "Not replayed: \(Format.count(count)) bytes arrived, only the first \(Format.count(bytes.count)) were kept.")
+        }
+        var lines: [String] = []
+        var piece = "'"
+        func octal(_ byte: UInt8) -> String {
+            let digits = String(byte, radix: 8)
+            return "\\" + String(repeating: "0", count: 3 - digits.count) + digits
+        }
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\n"):
+                piece += "\\n'"
+                lines.append((lines.isEmpty ? "printf " : "") + piece)
+                piece = "'"
+            case UInt8(ascii: "\r"): piece += "\\r"
+            case UInt8(ascii: "\t"): piece += "\\t"
+            case UInt8(ascii: "\\"): piece += "\\\\"
+            case UInt8(ascii: "%"): piece += "%%"
+            case UInt8(ascii: "'"): piece += "'\\''"
+            case 0x20..<0x7F: piece.unicodeScalars.append(Unicode.Scalar(byte))
+            case 0xC0...:
+                // A whole UTF-8 sequence that is printable stays readable (a CJK path); else octal.
+                let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+                if index + length <= bytes.count,
+                    let text = String(validating: bytes[index..<index + length], as: UTF8.self),
+                    let scalar = text.unicodeScalars.first, !TextSanitizer.needsEscape(scalar)
+                {
+                    piece += text
+                    index += length
+                    continue
+                }
+                piece += octal(byte)
+            default: piece += octal(byte)
+            }
+            index += 1
+        }
+        let (host, port) = Self.hostAndPort(base)
+        let tail = " | nc " + Self.shellQuote(host) + " " + Self.shellQuote(port)
+        if piece != "'" || lines.isEmpty {
+            lines.append((lines.isEmpty ? "printf " : "") + piece + "'" + tail)
+        } else {
+            lines[lines.count - 1] += tail
+        }
+        return (lines, nil)
+    }
+
+    /// What a rejected request's first bytes say about its client, when they are another protocol:
+    /// a TLS handshake (an `https://` URL pointed at this plain-HTTP server) or HTTP/2's preface.
+    static func protocolHint(_ received: [UInt8]) -> String? {
+        if received.count >= 3, received[0] == 0x16, received[1] == 0x03, received[2] <= 0x04 {
+            return "This is a TLS handshake: the client speaks HTTPS, this server plain HTTP (use http://)."
+        }
+        if received.starts(with: Array("PRI * HTTP/2.0".utf8)) {
+            return "This is HTTP/2's connection preface (prior knowledge); this server speaks HTTP/1.1."
+        }
+        return nil
+    }
+
+    /// The host and port to connect to for `http://host:port`: brackets of an IPv6 address removed,
+    /// port 80 if none, and a server listening on every interface (`::`, `0.0.0.0`) reached on loopback.
+    static func hostAndPort(_ base: String) -> (String, String) {
+        let (host, port) = Self.authority(base)
+        return (host == "::" ? "::1" : host == "0.0.0.0" ? "127.0.0.1" : host, port)
+    }
+
+    private static func authority(_ base: String) -> (String, String) {
+        let authority = base.hasPrefix("http://") ? base.dropFirst(7) : Substring(base)
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            let host = authority[authority.index(after: authority.startIndex)..<close]
+            let rest = authority[authority.index(after: close)...]
+            return (String(host), rest.hasPrefix(":") && rest.count > 1 ? String(rest.dropFirst()) : "80")
+        }
+        if let colon = authority.lastIndex(of: ":") {
+            return (String(authority[..<colon]), String(authority[authority.index(after: colon)...]))
+        }
+        return (String(authority), "80")
     }
 
     /// The command's items, each one or two already-quoted shell words, and why the body is missing.
@@ -239,16 +337,24 @@ public enum Format {
     /// How the detail view shows a request body: printable text as its lines (tabs as spaces),
     /// anything else as a hex dump of 16 bytes a line; then what was not kept.
     public static func bodyLines(_ body: RequestBodyReceived) -> [String] {
+        var lines = Self.byteLines(body.preview, total: Int(body.bytes))
+        if !body.complete { lines.append("(the connection closed before the body ended)") }
+        return lines
+    }
+
+    /// The first bytes of a `total`-byte stream as text lines, or as a hex dump when they are binary,
+    /// and how many more there were.
+    static func byteLines(_ preview: [UInt8], total: Int) -> [String] {
         var lines: [String] = []
-        if let text = Self.printableText(body.preview, truncated: body.preview.count < body.bytes) {
+        if let text = Self.printableText(preview, truncated: preview.count < total) {
             // Split on LF bytes: a CR LF pair is one Character, so a Character split would miss it.
             // A CR left at a line's end shows as `\x0d`, which tells CR LF from LF.
             var textLines = text.utf8.split(separator: 10, omittingEmptySubsequences: false)
             if textLines.count > 1, textLines.last?.isEmpty == true { textLines.removeLast() }
             for line in textLines { lines.append(String(decoding: line, as: UTF8.self).replacingAll("\t", with: "    ")) }
         } else {
-            for offset in stride(from: 0, to: body.preview.count, by: 16) {
-                let row = body.preview[offset..<min(offset + 16, body.preview.count)]
+            for offset in stride(from: 0, to: preview.count, by: 16) {
+                let row = preview[offset..<min(offset + 16, preview.count)]
                 var hex = ""
                 for (i, byte) in row.enumerated() {
                     hex += (i == 8 ? "  " : i == 0 ? "" : " ") + TextSanitizer.hexEscape(byte).dropFirst(2)  // the digits only
@@ -259,10 +365,9 @@ public enum Format {
                 lines.append(String(repeating: "0", count: max(0, 4 - position.count)) + position + "  " + hex + "  " + ascii)
             }
         }
-        if Int64(body.preview.count) < body.bytes {
-            lines.append("… \(Format.count(Int(body.bytes) - body.preview.count)) more bytes not kept")
+        if preview.count < total {
+            lines.append("… \(Format.count(total - preview.count)) more bytes not kept")
         }
-        if !body.complete { lines.append("(the connection closed before the body ended)") }
         return lines
     }
 

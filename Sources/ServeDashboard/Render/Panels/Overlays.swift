@@ -23,7 +23,7 @@ enum Overlays {
         ("PgUp PgDn", "move a page"),
         ("g G Home End", "first / last"),
         ("Enter", "detail of the selected request or session"),
-        ("y", "in a request's detail: save its curl command"),
+        ("y", "in a request's detail: save its replay command"),
         ("Esc", "close an overlay; clear filter and search"),
         ("Tab", "switch focus: requests / sessions"),
         ("/", "search request paths"),
@@ -51,7 +51,7 @@ enum Overlays {
             canvas.write("Esc closes", x: inner.x + 1, y: inner.maxY - 1, style: .dim)
         case .requestDetail(let id, let scroll):
             let lines = Self.requestDetailLines(id, model: model, ui: ui, context: context)
-            Self.scrollBox(&canvas, title: "Request \(id)", lines: lines, scroll: scroll, hint: "y saves the curl command · Esc closes")
+            Self.scrollBox(&canvas, title: "Request \(id)", lines: lines, scroll: scroll, hint: "y saves the replay command · Esc closes")
         case .sessionDetail(let id, let scroll):
             let lines = Self.sessionDetailLines(id, model: model, context: context)
             Self.scrollBox(&canvas, title: "Connection \(id)", lines: lines, scroll: scroll, hint: "Esc closes")
@@ -139,7 +139,9 @@ enum Overlays {
             return [.init("This request is no longer kept (the list holds the newest \(DashboardModel.requestCapacity)).", .dim)]
         }
         var lines: [DetailLine] = []
-        lines.append(.init("\(record.method) \(record.target) \(record.version)", .bold))
+        let unparsed = record.problem?.received != nil
+        // A request that was not parsed has no version of its own to show (its bytes are below).
+        lines.append(.init("\(record.method) \(record.target) \(unparsed ? "(not parsed)" : record.version)", .bold))
         let status = record.status.map { "\($0) \(record.reason ?? "")" } ?? (record.isInFlight ? "no response yet" : "none sent")
         lines.append(.init("Status    \(status)", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status)))
         let expected = record.expectedBytes.map { " of \(Format.count(Int($0)))" } ?? ""
@@ -148,10 +150,26 @@ enum Overlays {
         lines.append(.init("Received  \(Format.clock(record.receivedAt, utcOffset: context.utcOffset))   took \(timing)   outcome \(record.outcome?.rawValue ?? "in flight")", .plain))
         let siblings = source.filter { $0.id.connection == id.connection }
         lines.append(.init("Client    \(record.peer)   connection \(id.connection), request \(id.index) (\(siblings.count) kept on it)", .plain))
+        if let problem = record.problem {
+            let parser = problem.parserError.map { " (HTTP parser: \($0))" } ?? ""
+            lines.append(.init("Why       \(problem.message)\(parser)", DashboardRenderer.statusStyle(record.status)))
+            if let hint = Format.protocolHint(problem.received ?? []) { lines.append(.init("          \(hint)", .bold)) }
+        }
         lines.append(.init("", .plain))
-        lines.append(.init("Request headers (\(record.requestHeaders.count))", .bold))
-        for (name, value) in record.requestHeaders { lines.append(.init("  \(name): \(value)", .plain)) }
-        lines.append(.init("", .plain))
+        if unparsed, let problem = record.problem, let received = problem.received {
+            // Not parsed: no headers to list, so what arrived, as it arrived.
+            lines.append(.init("Received, not parsed (\(Format.count(problem.receivedCount)) bytes)", .bold))
+            if problem.receivedIncludesEarlierRequests {
+                lines.append(.init("  It came pipelined: this is the whole read it failed in, which begins with the requests before it.", .dim))
+            }
+            for line in Format.byteLines(received, total: problem.receivedCount) { lines.append(.init("  " + line, .plain)) }
+            lines.append(.init("", .plain))
+        }
+        if !unparsed {
+            lines.append(.init("Request headers (\(record.requestHeaders.count))", .bold))
+            for (name, value) in record.requestHeaders { lines.append(.init("  \(name): \(value)", .plain)) }
+            lines.append(.init("", .plain))
+        }
         if let body = record.requestBody {
             lines.append(.init("Request body (\(Format.count(Int(body.bytes))) bytes)", .bold))
             for line in Format.bodyLines(body) { lines.append(.init("  " + line, .plain)) }
@@ -170,7 +188,7 @@ enum Overlays {
             lines.append(.init("\(marker) \(sibling.id)  \(sibling.method) \(sibling.target)  \(sibling.statusText)", sibling.id == id ? .bold : .plain))
         }
         lines.append(.init("", .plain))
-        lines.append(.init("Replay with curl", .bold))
+        lines.append(.init(unparsed ? "Replay the same bytes" : "Replay with curl", .bold))
         let replay = Format.curlLines(for: record, base: Self.replayBase(record, model: model))
         for line in replay.lines { lines.append(.init(line, CellStyle(color: .cyan), shellCommand: true)) }
         if let note = replay.note { lines.append(.init(note, .dim)) }
