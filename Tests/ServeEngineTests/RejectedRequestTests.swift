@@ -103,50 +103,64 @@ import Testing
         #expect(tracker.receivedSoFar() == nil)
     }
 
-    /// The tracker keeps the bytes since the last request ended, across reads, up to 2 KiB; during a
-    /// read in which a request ended, it offers that read.
-    @Test func theTrackerKeepsWhatArrivedSinceTheLastRequestEnded() throws {
+    /// The tracker keeps the bytes of a request not decoded yet, across reads, up to 2 KiB, copying
+    /// nothing for reads that hold whole requests; in a read in which a request ended, it offers
+    /// that read, marked as beginning with another request.
+    @Test func theTrackerKeepsWhatArrivedOfTheRequestBeingDecoded() throws {
         let tracker = InboundActivityTracker(keepsReceived: true)
         let probe = ReceivedProbe(tracker)
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandlers([tracker, probe])
 
+        // A head in two reads, then it fails in a third: all three.
         try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\n"))
         try channel.writeInbound(ByteBuffer(string: "Host: t\r\n"))
-        #expect(tracker.receivedSoFar()?.first == Array("GET / HTTP/1.1\r\nHost: t\r\n".utf8))
-        #expect(tracker.receivedSoFar()?.includesEarlierRequests == false)
+        try channel.writeInbound(ByteBuffer(string: "Bad Name: x\r\n"))
+        #expect(probe.seen?.first == Array("GET / HTTP/1.1\r\nHost: t\r\nBad Name: x\r\n".utf8))
+        #expect(probe.seen?.includesEarlierRequests == false)
 
-        // A request ends during a read: that read is what the decoder was working on.
-        probe.completeDuringNextRead = true
-        try channel.writeInbound(ByteBuffer(string: "\r\nGET /next HTTP/1.1\r\n"))
-        #expect(probe.seen?.first == Array("\r\nGET /next HTTP/1.1\r\n".utf8))
-        #expect(probe.seen?.includesEarlierRequests == true)
+        // Whole requests in a read: nothing kept after it.
+        probe.decodes = 1
+        try channel.writeInbound(ByteBuffer(string: "\r\nGET /next HTTP/1.1\r\n\r\n"))
         #expect(tracker.receivedSoFar()?.count == 0)
 
+        // A request ends in a read and the next fails in it: that read, marked.
+        probe.decodes = 1
+        try channel.writeInbound(ByteBuffer(string: "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nBad Name: x\r\n"))
+        #expect(probe.seen?.first == Array("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nBad Name: x\r\n".utf8))
+        #expect(probe.seen?.includesEarlierRequests == true)
+
+        // A request ends in a read and the next begins in it: kept, marked, and joined by the next read.
+        probe.decodes = 1
+        try channel.writeInbound(ByteBuffer(string: "GET /c HTTP/1.1\r\n\r\nGET /d HT"))
+        try channel.writeInbound(ByteBuffer(string: "TP/1.1\r\n"))
+        #expect(probe.seen?.first == Array("GET /c HTTP/1.1\r\n\r\nGET /d HTTP/1.1\r\n".utf8))
+        #expect(probe.seen?.includesEarlierRequests == true)
+
         // Past 2 KiB only the count grows.
+        probe.decodes = 1
+        try channel.writeInbound(ByteBuffer(string: "\r\n"))
         try channel.writeInbound(ByteBuffer(bytes: [UInt8](repeating: 0x41, count: 3000)))
         try channel.writeInbound(ByteBuffer(string: "tail"))
-        let kept = try #require(tracker.receivedSoFar())
-        #expect(kept.first.count == RequestProblem.receivedCapacity && kept.count == 3004)
+        let kept = try #require(probe.seen)
+        #expect(kept.first.count == RequestProblem.receivedCapacity && kept.count == 3004 && !kept.includesEarlierRequests)
         _ = try channel.finish()
     }
 }
 
-/// Sees what the tracker offers while a read passes through, optionally ending a request first (as
-/// the connection handler does when the decoder delivers a request's end).
+/// Stands in for the decoder and connection handler: sees what the tracker offers while a read
+/// passes through, after delivering `decodes` request ends in it.
 private final class ReceivedProbe: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     let tracker: InboundActivityTracker
-    var completeDuringNextRead = false
+    var decodes = 0
     var seen: ReceivedBytes?
 
     init(_ tracker: InboundActivityTracker) { self.tracker = tracker }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if self.completeDuringNextRead {
-            self.completeDuringNextRead = false
-            self.tracker.requestCompleted()
-            self.seen = self.tracker.receivedSoFar()
-        }
+        for _ in 0..<self.decodes { self.tracker.requestDecoded() }
+        self.decodes = 0
+        self.seen = self.tracker.receivedSoFar()
     }
 }

@@ -144,6 +144,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = Self.unwrapInboundIn(data)
+        if case .end = part { self.tracker.requestDecoded() }
         if self.mustWait {
             self.pending.append(.part(part))
         } else {

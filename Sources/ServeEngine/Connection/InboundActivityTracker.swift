@@ -26,12 +26,14 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
 
     /// Whether received bytes are kept for `receivedSoFar`.
     private let keepsReceived: Bool
-    /// The first `RequestProblem.receivedCapacity` bytes received since the last request ended, and
-    /// how many there were in all.
+    /// The first `RequestProblem.receivedCapacity` bytes of earlier reads that belong to a request
+    /// not decoded yet, how many there were, and whether they begin with the end of another request.
     private var received: [UInt8] = []
     private var receivedCount = 0
-    /// The buffer being handed to the decoder, while it is.
+    private var receivedIncludesEarlier = false
+    /// The buffer being handed to the decoder, while it is, and whether a request ended in it.
     private var current: ByteBuffer?
+    private var decodedInRead = false
 
     init(keepsReceived: Bool = false) {
         self.keepsReceived = keepsReceived
@@ -42,13 +44,23 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
         self.lastRead = WallClock.monotonicNanoseconds()
         if buffer.readableBytes > 0 { self.partialRequest = true }
         if self.scanning { self.scan(buffer) }
-        if self.keepsReceived {
+        guard self.keepsReceived else {
+            context.fireChannelRead(data)
+            return
+        }
+        // Nothing is copied while reads hold whole requests (the common case): the buffer is only
+        // looked at if the decoder fails on it. A read that leaves a request unfinished is kept.
+        self.current = buffer
+        self.decodedInRead = false
+        context.fireChannelRead(data)
+        self.current = nil
+        if !self.decodedInRead {
             self.keep(buffer)
-            self.current = buffer
-            context.fireChannelRead(data)
-            self.current = nil
-        } else {
-            context.fireChannelRead(data)
+        } else if !Self.endsWithBlankLine(buffer) {
+            // A request ended in this read and more came after it (a body, or the start of the
+            // next request): kept whole, marked as beginning with the end of another request.
+            self.keep(buffer)
+            self.receivedIncludesEarlier = true
         }
     }
 
@@ -60,16 +72,47 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
         self.receivedCount += buffer.readableBytes
     }
 
-    /// What arrived of the request the decoder is failing on, as far as it is known: the bytes since
-    /// the last request ended, or, when a request ended earlier in the same read (pipelining), that
-    /// whole read. `nil` when bytes are not kept.
+    /// Whether `buffer` ends with an empty line, or with the end of one begun in the read before (the
+    /// end of a head without a body, or of a chunked body): then no next request has begun in it.
+    private static func endsWithBlankLine(_ buffer: ByteBuffer) -> Bool {
+        buffer.withUnsafeReadableBytes { bytes in
+            var end = bytes.count
+            guard end > 0, bytes[end - 1] == 0x0A else { return false }
+            end -= 1
+            if end > 0, bytes[end - 1] == 0x0D { end -= 1 }
+            return end == 0 || bytes[end - 1] == 0x0A
+        }
+    }
+
+    /// The decoder delivered a request's end (not necessarily handled yet: pipelined requests wait):
+    /// bytes from here on belong to the next request.
+    func requestDecoded() {
+        guard self.keepsReceived else { return }
+        if self.current != nil { self.decodedInRead = true }
+        if self.receivedCount > 0 {
+            self.received.removeAll(keepingCapacity: true)
+            self.receivedCount = 0
+        }
+        self.receivedIncludesEarlier = false
+    }
+
+    /// What arrived of the request the decoder is failing on (or that never ended), as far as it is
+    /// known: its bytes from earlier reads and the read being decoded; when a request ended earlier in
+    /// that read (pipelining), the whole read, which then begins with the requests before it. `nil`
+    /// when bytes are not kept.
     func receivedSoFar() -> ReceivedBytes? {
         guard self.keepsReceived else { return nil }
-        if self.receivedCount == 0, let current = self.current {
+        guard let current = self.current else {
+            return ReceivedBytes(first: self.received, count: self.receivedCount, includesEarlierRequests: self.receivedIncludesEarlier)
+        }
+        if self.decodedInRead {
             let first = current.withUnsafeReadableBytes { Array($0.prefix(RequestProblem.receivedCapacity)) }
             return ReceivedBytes(first: first, count: current.readableBytes, includesEarlierRequests: true)
         }
-        return ReceivedBytes(first: self.received, count: self.receivedCount, includesEarlierRequests: false)
+        var first = self.received
+        let room = RequestProblem.receivedCapacity - first.count
+        if room > 0 { current.withUnsafeReadableBytes { first.append(contentsOf: $0.prefix(room)) } }
+        return ReceivedBytes(first: first, count: self.receivedCount + current.readableBytes, includesEarlierRequests: self.receivedIncludesEarlier)
     }
 
     private func scan(_ buffer: ByteBuffer) {
@@ -101,10 +144,6 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
         self.scanning = true
         self.requestLineLength = 0
         self.requestLinePrefix.removeAll(keepingCapacity: true)
-        if self.receivedCount > 0 {
-            self.received.removeAll(keepingCapacity: true)
-            self.receivedCount = 0
-        }
     }
 
     /// Whether the request line seen so far is longer than `limit` bytes.
