@@ -49,12 +49,20 @@ import Testing
     }
 
     /// An executable `cgi-bin/<name>` in `directory`: `body` after a `#!/bin/sh` line.
+    ///
+    /// Written through a close-on-exec descriptor: tests run in parallel and spawn processes (tmux
+    /// servers, the binary, bash); one that inherited a descriptor open for writing would make
+    /// running the script fail with ETXTBSY ("Text file busy", a 502) for as long as it lives.
     static func script(in directory: URL, _ name: String, _ body: String) throws {
         let scripts = directory.appendingPathComponent("cgi-bin")
         try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
         let path = scripts.appendingPathComponent(name).path
-        try "#!/bin/sh\n\(body)\n".write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        defer { close(fd) }
+        let bytes = Array("#!/bin/sh\n\(body)\n".utf8)
+        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else { throw CocoaError(.fileWriteUnknown) }
+        fchmod(fd, 0o755)
     }
 
     /// Starts the binary headless on a free port of 127.0.0.1 and waits for its banner line.
