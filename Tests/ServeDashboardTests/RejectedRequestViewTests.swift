@@ -43,7 +43,7 @@ import Testing
         )
         let unparsed = Self.detail(model, EventScript.id(1, 1))
         #expect(unparsed[0] == "GET /a (not parsed)")
-        #expect(unparsed.contains("Why       Bad request syntax (HTTP parser: invalid character in header)"))
+        #expect(unparsed.contains("Why       Bad request syntax (invalid character in header)"))
         let received = unparsed.firstIndex(of: "Received, not parsed (\(sent.count) bytes)")
         #expect(received != nil)
         if let received {
@@ -53,6 +53,14 @@ import Testing
         #expect(!unparsed.contains { $0.hasPrefix("Request headers") })
         #expect(unparsed.contains("Replay the same bytes") && !unparsed.contains("Replay with curl"))
         #expect(unparsed.contains { $0.hasPrefix("printf 'GET /a HTTP/1.1\\r\\n'") })
+
+        // The parser's words are added when the message does not have them.
+        var lineAtFault = model
+        lineAtFault.apply(EventScript.batch([
+            EventScript.received(3, 1, "-", "-", headers: [], at: 3),
+            EventScript.started(3, 1, status: 400, length: 350, problem: RequestProblem(message: "Bad request syntax ('GARBAGE')", parserError: "invalid HTTP method", received: Array("GARBAGE\r\n".utf8), receivedCount: 9), at: 3),
+        ]))
+        #expect(Self.detail(lineAtFault, EventScript.id(3, 1)).contains("Why       Bad request syntax ('GARBAGE') (HTTP parser: invalid HTTP method)"))
 
         let missing = Self.detail(model, EventScript.id(2, 1))
         #expect(missing.contains("Why       File not found"))

@@ -64,7 +64,7 @@ struct EventScript {
     /// answered 400 with what arrived.
     static func unparsed(_ connection: UInt64, _ index: Int, method: String = "GET", bytes: [UInt8], parserError: String = "invalid character in header", includesEarlier: Bool = false, at t: Double) -> [ServerEvent] {
         let problem = RequestProblem(
-            message: "Bad request syntax",
+            message: "Bad request syntax (\(parserError))",
             parserError: parserError,
             received: Array(bytes.prefix(RequestProblem.receivedCapacity)),
             receivedCount: bytes.count,

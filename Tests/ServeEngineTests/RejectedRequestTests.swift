@@ -25,7 +25,7 @@ import Testing
         #expect(try client.readResponse().status == 400)
         #expect(recorder.waitFor { _ in Self.started(recorder).count == 1 })
         let problem = try #require(Self.started(recorder).first?.problem)
-        #expect(problem.message == "Bad request syntax")
+        #expect(problem.message == "Bad request syntax (invalid character in header)")
         #expect(problem.parserError == "invalid character in header")
         #expect(problem.received == sent && problem.receivedCount == sent.count)
         #expect(!problem.receivedIncludesEarlierRequests)

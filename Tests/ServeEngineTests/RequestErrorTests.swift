@@ -100,6 +100,40 @@ import Testing
         #expect(try client.get("/next").status == 200)
     }
 
+    /// Answered early (501 before its body), a request whose chunked body then breaks gets no second
+    /// response: the client asked once. The connection closes, and the log says why.
+    @Test func aBrokenBodyAfterTheResponseClosesWithoutASecondResponse() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        try client.send("POST /file.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        #expect(try client.readResponse().status == 501)
+        try client.send("ZZ\r\n")
+        #expect(try client.readToEOF().isEmpty)
+        #expect(recorder.waitFor { events in
+            events.contains { if case .connectionClosed(let closed) = $0 { closed.reason == .protocolError } else { false } }
+        })
+        #expect(recorder.events.contains { if case .log(let line) = $0 { line.message.contains("framing is broken (invalid character in chunk size header)") } else { false } })
+        #expect(recorder.finished.count == 1)
+    }
+
+    /// python names the request line it could not parse, in the page and in the log line that
+    /// starts with the client's address; a fault in the headers is named by the parser's words.
+    @Test func aBadRequestLineIsNamedInTheMessage() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let garbage = try self.exchange("GARBAGE\u{1B}[2J\r\n\r\n", on: server)
+        #expect(garbage.status == 400 && garbage.bodyText.contains("Bad request syntax (&#x27;GARBAGE\u{1B}[2J&#x27;)"))
+        _ = try self.exchange("GET / HTTP/1.1\r\nHost: x\r\nBad Name: y\r\n\r\n", on: server)
+        #expect(recorder.waitFor { events in events.filter { if case .log = $0 { true } else { false } }.count == 2 })
+        let lines = recorder.events.compactMap { if case .log(let line) = $0 { line } else { nil } }
+        #expect(lines.map(\.message) == ["code 400, message Bad request syntax ('GARBAGE\u{1B}[2J')", "code 400, message Bad request syntax (invalid character in header)"])
+        #expect(AccessLogFormatter.line(for: lines[0]).hasPrefix("127.0.0.1 - - ["))
+        #expect(AccessLogFormatter.line(for: lines[0]).hasSuffix("] code 400, message Bad request syntax ('GARBAGE\\x1b[2J')"))
+    }
+
     @Test func emptyConnectionClosesWithoutAResponse() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.shutdown() } }

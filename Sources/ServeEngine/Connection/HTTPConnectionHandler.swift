@@ -349,7 +349,24 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
 
     /// Answers a request NIO could not parse, like python's `parse_request` and `handle_one_request`.
     private func answerParserError(_ error: HTTPParserError, received: ReceivedBytes?, context: ChannelHandlerContext) {
-        guard self.isActive, self.machine.phase == .awaitingHead || self.writer == nil else {
+        guard self.isActive else { return }
+        guard self.machine.phase == .awaitingHead else {
+            // In the body of a request that has its response (or is getting it): that request is
+            // answered once, and the next cannot be found, so the connection just closes.
+            if case .invalidEOFState = error {
+                self.close(reason: self.writer == nil ? .clientClosed : .protocolError)
+                return
+            }
+            self.server.bus.publish(
+                    .log(
+                        LogLine(
+                            level: .info,
+                            message: "closing: the request body's framing is broken (\(error.debugDescription))",
+                            connection: self.id,
+                            peer: self.peerDescription
+                    )
+                )
+            )
             self.close(reason: .protocolError)
             return
         }
@@ -376,11 +393,23 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         case .invalidEOFState:
             self.close(reason: .clientClosed)
             return
+        case .invalidMethod, .invalidURL, .invalidConstant:
+            // Before the head ended, the request line is at fault: python names it
+            // (`Bad request syntax ('GARBAGE')`). After it, a chunk's framing.
+            let line = self.machine.phase == .awaitingHead ? self.tracker.requestLineText : nil
+            httpError = HTTPError(.badRequest, message: line.map { "Bad request syntax ('\($0)')" } ?? "Bad request syntax (\(error.debugDescription))")
         default:
-            httpError = HTTPError(.badRequest, message: "Bad request syntax")
+            httpError = HTTPError(.badRequest, message: "Bad request syntax (\(error.debugDescription))")
         }
         self.server.bus.publish(
-            .log(LogLine(level: .info, message: "code \(httpError.status.code), message \(httpError.message)", connection: self.id))
+            .log(
+                LogLine(
+                    level: .info,
+                    message: "code \(httpError.status.code), message \(httpError.message)",
+                    connection: self.id,
+                    peer: self.peerDescription
+                )
+            )
         )
         self.answerWithoutHead(httpError, reason: .protocolError, unparsed: (error.debugDescription, received))
     }

@@ -19,10 +19,10 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
     private(set) var partialRequest = false
     /// Length, in bytes including CRLF, of the request line being scanned or last scanned.
     private(set) var requestLineLength = 0
-    /// The first bytes of the request line, up to `methodPrefixCapacity`.
+    /// The first bytes of the request line (without its LF), up to `requestLinePrefixCapacity`.
     private(set) var requestLinePrefix: [UInt8] = []
     private var scanning = true
-    private static let methodPrefixCapacity = 24
+    private static let requestLinePrefixCapacity = 256
 
     /// Whether received bytes are kept for `receivedSoFar`.
     private let keepsReceived: Bool
@@ -125,11 +125,12 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
                 }
             }
             let start = index
-            let room = Self.methodPrefixCapacity - self.requestLinePrefix.count
+            let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n"))
+            let room = Self.requestLinePrefixCapacity - self.requestLinePrefix.count
             if room > 0 {
-                self.requestLinePrefix.append(contentsOf: bytes[start..<min(bytes.count, start + room)])
+                self.requestLinePrefix.append(contentsOf: bytes[start..<min(newline ?? bytes.count, start + room)])
             }
-            if let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            if let newline {
                 self.requestLineLength += newline - start + 1
                 self.scanning = false
             } else {
@@ -156,6 +157,18 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
     var requestLineStartsWithToken: Bool {
         guard let space = self.requestLinePrefix.firstIndex(of: UInt8(ascii: " ")), space > 0 else { return false }
         return self.requestLinePrefix[..<space].allSatisfy(ByteClass.isToken)
+    }
+
+    /// The request line as it arrived, for python's `Bad request syntax ('…')` (whoever shows it
+    /// escapes it): up to 256 bytes, then `…`; `nil` when none arrived (or it came pipelined behind a
+    /// request in one read).
+    var requestLineText: String? {
+        var line = self.requestLinePrefix[...]
+        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+        guard !line.isEmpty else { return nil }
+        let whole = self.requestLineLength - (self.scanning ? 0 : 1)
+        let cut = self.requestLinePrefix.count == Self.requestLinePrefixCapacity && whole > line.count
+        return String(decoding: line, as: UTF8.self) + (cut ? "…" : "")
     }
 
     /// The method token at the start of the request line, if it is one.

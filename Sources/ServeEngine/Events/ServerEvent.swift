@@ -250,12 +250,15 @@ public struct LogLine: Sendable {
     public let level: LogLevel
     public let message: String
     public let connection: ConnectionID?
+    /// The client's address, for lines about what a client sent (python starts them with it).
+    public let peer: String?
     public let time: EventTime
 
-    public init(level: LogLevel, message: String, connection: ConnectionID? = nil, time: EventTime = .now()) {
+    public init(level: LogLevel, message: String, connection: ConnectionID? = nil, peer: String? = nil, time: EventTime = .now()) {
         self.level = level
         self.message = message
         self.connection = connection
+        self.peer = peer
         self.time = time
     }
 }

@@ -67,9 +67,10 @@ public enum AccessLogFormatter {
     /// python's log date (`25/Nov/2026 05:52:43`) as UTF-8, formatted once per second.
     public typealias DateCache = SecondCache<[UInt8]>
 
-    /// `- - - [date] message`, python's `log_message` shape for lines that are not requests.
+    /// `- - - [date] message`, python's `log_message` shape for lines that are not requests, with
+    /// the client's address (or the connection) in front when the line is about one.
     public static func line(for log: LogLine) -> String {
-        let prefix = log.connection.map { "conn \($0)" } ?? "-"
+        let prefix = log.peer ?? log.connection.map { "conn \($0)" } ?? "-"
         return "\(prefix) - - [\(HTTPDate.logFormat(secondsSinceEpoch: log.time.secondsSinceEpoch))] "
             + TextSanitizer.escape(log.message)
     }

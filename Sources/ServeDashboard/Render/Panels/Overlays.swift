@@ -151,7 +151,8 @@ enum Overlays {
         let siblings = source.filter { $0.id.connection == id.connection }
         lines.append(.init("Client    \(record.peer)   connection \(id.connection), request \(id.index) (\(siblings.count) kept on it)", .plain))
         if let problem = record.problem {
-            let parser = problem.parserError.map { " (HTTP parser: \($0))" } ?? ""
+            // The parser's words, unless the message already has them.
+            let parser = problem.parserError.flatMap { problem.message.contains($0) ? nil : " (HTTP parser: \($0))" } ?? ""
             lines.append(.init("Why       \(problem.message)\(parser)", DashboardRenderer.statusStyle(record.status)))
             if let hint = Format.protocolHint(problem.received ?? []) { lines.append(.init("          \(hint)", .bold)) }
         }
