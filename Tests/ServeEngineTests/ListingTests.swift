@@ -83,6 +83,43 @@ import Testing
         #expect(try client.get("/sub/").bodyText.contains("<a href=\"../\">../</a>"))
     }
 
+    /// A link out of the served folder, or to nothing, is listed but not as a link (it would only get
+    /// 403 or 404), and the size and date of what it points at are not shown. With
+    /// `--follow-symlinks` the link out is served, and listed like any other.
+    @Test func linksThatAreNotServedAreMarkedWithoutTheirTargetsDetails() async throws {
+        let tree = try TempTree()
+        try tree.write("secret.txt", String(repeating: "s", count: 4321), outside: true)
+        try tree.setModified("../secret.txt", 86_400 * 365)
+        try tree.write("inside.txt", "in")
+        try tree.symlink("out", to: tree.base + "/secret.txt")
+        try tree.symlink("in", to: tree.root + "/inside.txt")
+        try tree.symlink("gone", to: tree.root + "/nowhere")
+        // A link whose name is not UTF-8 is checked by its own bytes (its shown name is "caf\u{FFFD}").
+        let rawName: [UInt8] = Array((tree.root + "/caf").utf8) + [0xE9, 0]
+        let made = rawName.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { symlink(tree.root + "/inside.txt", $0.baseAddress!) } }
+        #expect(made == 0)
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        let html = try client.get("/").bodyText
+        #expect(html.contains("<tr><td>out → <span class=\"note\">(leads outside the served folder; not served)</span></td><td class=\"size\">-</td><td class=\"date\">-</td></tr>"))
+        #expect(html.contains("<tr><td>gone → <span class=\"note\">(broken link)</span></td>"))
+        #expect(html.contains("<a href=\"in\">in →</a></td><td class=\"size\">2 B</td>"))
+        #expect(html.contains("<a href=\"caf%E9\">caf\u{FFFD} →</a></td><td class=\"size\">2 B</td>"))
+        #expect(!html.contains("4.2 KiB") && !html.contains("href=\"out\"") && !html.contains("1971-"))
+        let json = try client.get("/?format=json").bodyText
+        #expect(json.contains("{\"name\":\"out\",\"href\":\"out\",\"type\":\"symlink\",\"link\":\"outside\",\"isDirectory\":false,\"size\":0,"))
+        #expect(json.contains("\"name\":\"in\",\"href\":\"in\",\"type\":\"symlink\",\"link\":\"served\""))
+        #expect(json.contains("\"name\":\"gone\",\"href\":\"gone\",\"type\":\"symlink\",\"link\":\"broken\""))
+        #expect(try client.get("/out").status == 403)
+
+        let following = try await TestServer.start(handlers: [FileHandler()], directory: tree.root) { $0.followSymlinks = true }
+        defer { Task { await following.shutdown() } }
+        let followed = try following.client().get("/").bodyText
+        #expect(followed.contains("<a href=\"out\">out →</a></td><td class=\"size\">4.2 KiB</td>"))
+        #expect(followed.contains("gone → <span class=\"note\">(broken link)</span>"))
+    }
+
     /// A folder bigger than one `getdents` buffer, names of every length up to 255 bytes: listed whole.
     /// Under `.ci/sanitizers address` this caught `readdir` entries being copied as whole `dirent`s,
     /// reading past the end of the buffer.

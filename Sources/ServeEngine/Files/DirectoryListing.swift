@@ -20,8 +20,27 @@ public struct ListingEntry: Equatable, Sendable {
     public let kind: Kind
     /// Whether a symlink points at a directory (then it is listed and linked like one).
     public let isDirectory: Bool
-    public let size: Int64
-    public let modificationSeconds: Int64
+    public private(set) var size: Int64
+    public private(set) var modificationSeconds: Int64
+    /// Why a symlink is not served from here, if it is not: its size and date are then not shown
+    /// (they would describe a file outside the served folder).
+    public private(set) var linkProblem: LinkProblem?
+
+    public enum LinkProblem: String, Sendable {
+        /// Its target does not exist (or cannot be reached).
+        case broken
+        /// Its target lies outside the served folder (served only with `--follow-symlinks`).
+        case leadsOutside = "outside"
+    }
+
+    /// The entry marked as a link that is not served, without the size and date of its target.
+    public func notServed(_ problem: LinkProblem) -> ListingEntry {
+        var entry = self
+        entry.linkProblem = problem
+        entry.size = 0
+        entry.modificationSeconds = 0
+        return entry
+    }
 
     public init(rawName: [UInt8], kind: Kind, isDirectory: Bool, size: Int64, modificationSeconds: Int64) {
         self.rawName = rawName
@@ -198,6 +217,15 @@ public enum DirectoryListing {
         // One row per entry, appended piece by piece: no temporary string per row.
         out.reserveCapacity(out.utf8.count + entries.count * 192)
         for entry in entries {
+            if let problem = entry.linkProblem {
+                // Not a link: following it would only get 404 or 403.
+                out += "<tr><td>"
+                out += HTML.escape(entry.name)
+                out += " → <span class=\"note\">"
+                out += problem == .broken ? "(broken link)" : "(leads outside the served folder; not served)"
+                out += "</span></td><td class=\"size\">-</td><td class=\"date\">-</td></tr>\n"
+                continue
+            }
             out += "<tr><td><a href=\""
             out += HTML.escape(Self.href(for: entry))
             out += "\">"
@@ -216,13 +244,15 @@ public enum DirectoryListing {
         return out
     }
 
-    /// The same listing as JSON: `{"path": ..., "entries": [{name, href, type, size, mtime}]}`.
+    /// The same listing as JSON: `{"path": ..., "entries": [{name, href, type, size, mtime}]}`; a
+    /// symlink also has `link`: `served`, `broken` or `outside` (then size 0 and the epoch as mtime).
     public static func json(displayPath: String, entries: [ListingEntry]) -> String {
         var out = "{\"path\":\(JSON.quote(displayPath)),\"entries\":["
         for (index, entry) in entries.enumerated() {
             if index > 0 { out += "," }
             out += "{\"name\":\(JSON.quote(entry.name)),\"href\":\(JSON.quote(Self.href(for: entry))),"
             out += "\"type\":\"\(entry.isDirectory && entry.kind != .symlink ? "directory" : entry.kind.rawValue)\","
+            if entry.kind == .symlink { out += "\"link\":\"\(entry.linkProblem?.rawValue ?? "served")\"," }
             out += "\"isDirectory\":\(entry.isDirectory),\"size\":\(entry.size),"
             out += "\"mtime\":\(JSON.quote(HTTPDate.iso8601(secondsSinceEpoch: entry.modificationSeconds)))}"
         }

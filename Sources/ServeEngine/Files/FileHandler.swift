@@ -154,7 +154,15 @@ final class FileResponder: RequestResponder {
             switch FileSystemProbe.list(path, includeHidden: configuration.showHidden) {
             case .failure(let error):
                 return .error(error.code == ENOENT ? error.httpError : HTTPError(.forbidden, message: "No permission to list directory"))
-            case .success(let entries):
+            case .success(var entries):
+                if !configuration.followSymlinks {
+                    // A link out of the folder is listed as not served, without its target's size and date.
+                    for index in entries.indices where entries[index].kind == .symlink && entries[index].linkProblem == nil {
+                        if !FileSystemProbe.isInside(entries[index].rawName, of: path, root: root) {
+                            entries[index] = entries[index].notServed(.leadsOutside)
+                        }
+                    }
+                }
                 let listingQuery = ListingQuery.parse(query[...])
                 let sorted = DirectoryListing.sorted(entries, by: listingQuery)
                 let display = resolved.components.isEmpty ? "/" : resolved.displayPath

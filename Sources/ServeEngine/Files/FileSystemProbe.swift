@@ -45,6 +45,17 @@ enum FileSystemProbe {
         return resolved.isPath(inside: root)
     }
 
+    /// Whether the entry `name` (raw bytes: names need not be UTF-8) of `folder` is, with every
+    /// symlink resolved, `root` or inside it.
+    static func isInside(_ name: [UInt8], of folder: String, root: String) -> Bool {
+        let path = Array(folder.utf8) + (folder.hasSuffix("/") ? [] : [0x2F]) + name + [0]
+        guard let real = path.withUnsafeBufferPointer({ $0.withMemoryRebound(to: CChar.self) { realpath($0.baseAddress!, nil) } }) else {
+            return false
+        }
+        defer { free(real) }
+        return String(cString: real).isPath(inside: root)
+    }
+
     /// Whether `path`, with every symlink resolved, lies inside one of `folders` (components under
     /// `root`, itself resolved too, so a symlinked root or folder is compared by what it really is).
     static func isInside(_ path: String, anyOf folders: [[String]], root: String) -> Bool {
@@ -99,15 +110,14 @@ enum FileSystemProbe {
             let status = followed ? Self.status(from: info) : nil
             let kind: ListingEntry.Kind =
                 isLink ? .symlink : status?.isDirectory == true ? .directory : status?.isRegular == true ? .file : .other
-            entries.append(
-                ListingEntry(
-                    rawName: rawName,
-                    kind: kind,
-                    isDirectory: status?.isDirectory ?? false,
-                    size: status?.attributes.size ?? 0,
-                    modificationSeconds: status?.attributes.modificationSeconds ?? 0
-                )
+            let entry = ListingEntry(
+                rawName: rawName,
+                kind: kind,
+                isDirectory: status?.isDirectory ?? false,
+                size: status?.attributes.size ?? 0,
+                modificationSeconds: status?.attributes.modificationSeconds ?? 0
             )
+            entries.append(isLink && !followed ? entry.notServed(.broken) : entry)
         }
         return .success(entries)
     }
