@@ -118,6 +118,16 @@ import Testing
         #expect(recorder.finished.count == 1)
     }
 
+    /// HTTP/2 with prior knowledge (`curl --http2-prior-knowledge`): NIO's decoder stops at the
+    /// preface; the answer is python's for a 2.0 request line.
+    @Test func http2PrefaceIs505() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let response = try self.exchange("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", on: server)
+        #expect(response.status == 505)
+        #expect(response.bodyText.contains("Invalid HTTP version (2.0)"))
+    }
+
     /// python names the request line it could not parse, in the page and in the log line that
     /// starts with the client's address; a fault in the headers is named by the parser's words.
     @Test func aBadRequestLineIsNamedInTheMessage() async throws {

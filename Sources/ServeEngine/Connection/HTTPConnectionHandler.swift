@@ -385,6 +385,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
                 : HTTPError(.init(statusCode: 431), message: "Request header fields too large")
         case .invalidVersion:
             httpError = HTTPError(.httpVersionNotSupported, message: "Invalid HTTP version")
+        case .paused where self.tracker.requestLineText == "PRI * HTTP/2.0":
+            // HTTP/2's connection preface (a client with prior knowledge): the decoder stops at it.
+            // python answers a 2.0 request line so; HTTP/1.1 requests that say 2.0 get it too.
+            httpError = HTTPError(.httpVersionNotSupported, message: "Invalid HTTP version (2.0)")
         case .invalidMethod where self.tracker.requestLineStartsWithToken:
             httpError = HTTPError(
                 .notImplemented,
