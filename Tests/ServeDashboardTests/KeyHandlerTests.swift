@@ -1,4 +1,4 @@
-import ServeDashboard
+@testable import ServeDashboard
 import Testing
 
 @testable import ServeEngine
@@ -160,5 +160,13 @@ import Testing
         #expect(editor.string == "srv/")
         _ = editor.handle(.control("u"))
         #expect(editor.string.isEmpty)
+    }
+}
+
+@Suite struct ShownURLTests {
+    @Test func atMostSixURLsAreNotedThenHowManyMore() {
+        let urls = (1...9).map { "http://10.0.0.\($0):8000/" }
+        #expect(DashboardApp.shownURLs(Array(urls.prefix(6))) == Array(urls.prefix(6)))
+        #expect(DashboardApp.shownURLs(urls) == Array(urls.prefix(5)) + ["(4 more addresses)"])
     }
 }

@@ -158,3 +158,23 @@ import Testing
         #expect(connection.calls.count == 3)
     }
 }
+
+/// What the dashboard tells people to open.
+@Suite struct ReachableURLTests {
+    static func address(_ ip: String, _ port: Int = 0) throws -> SocketAddress { try SocketAddress(ipAddress: ip, port: port) }
+
+    @Test func aWildcardListenerIsReachedOnLocalhostAndThisMachinesNetworks() throws {
+        let interfaces = try ["127.0.0.1", "192.168.1.23", "10.0.0.5", "::1", "fe80::1", "2001:db8::7"].map { try Self.address($0) }
+        #expect(HTTPServer.reachableURLs(bound: [try Self.address("::", 8000)], interfaces: interfaces) == [
+            "http://localhost:8000/", "http://192.168.1.23:8000/", "http://10.0.0.5:8000/", "http://[2001:db8::7]:8000/",
+        ])
+        // 0.0.0.0 is IPv4 only.
+        #expect(HTTPServer.reachableURLs(bound: [try Self.address("0.0.0.0", 9000)], interfaces: interfaces) == [
+            "http://localhost:9000/", "http://192.168.1.23:9000/", "http://10.0.0.5:9000/",
+        ])
+        // A specific address is the only way in.
+        #expect(HTTPServer.reachableURLs(bound: [try Self.address("127.0.0.1", 8001), try Self.address("::1", 8001)], interfaces: interfaces) == [
+            "http://127.0.0.1:8001/", "http://[::1]:8001/",
+        ])
+    }
+}

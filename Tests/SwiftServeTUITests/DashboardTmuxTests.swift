@@ -168,6 +168,8 @@ struct DashboardTmuxTests {
         tmux.type("'\(CLITests.binary.path)' 0 -b 127.0.0.1 -d /tmp")
         tmux.press("Enter")
         let port = try #require(Self.port(in: try tmux.waitFor { $0.contains("RUNNING") && $0.contains("127.0.0.1:") }))
+        // The log says what to open.
+        _ = try tmux.waitFor { $0.contains("open http://127.0.0.1:\(port)/") }
 
         let sent = Array("GET /日本 HTTP/1.1\r\nHost: x\r\nX-Evil: \u{1B}]0;pwned\u{07} it's 100%\r\n\r\n".utf8)
         #expect(try HTTPGet.exchange(port: port, sent).hasPrefix("HTTP/1.1 400 Bad Request"))

@@ -35,6 +35,16 @@ public final class DashboardApp {
             listening: server.listeningAddresses,
             now: .now()
         )
+        self.urlsToShow = Self.shownURLs(server.reachableURLs)
+    }
+
+    /// What to open, and what others on the network can open (the header shows the bound address):
+    /// noted in the log after the first drain, below "listening on".
+    private var urlsToShow: [String]
+
+    /// At most six URLs, then how many more there are.
+    static func shownURLs(_ urls: [String]) -> [String] {
+        urls.count <= 6 ? urls : Array(urls.prefix(5)) + ["(\(urls.count - 5) more addresses)"]
     }
 
     /// Runs until `q`, or until `stopRequested` returns true (a signal), and leaves a "Stopping" frame
@@ -46,6 +56,10 @@ public final class DashboardApp {
             let batch = self.server.bus.drain()
             let now = EventTime.now()
             self.model.apply(batch)
+            if !self.urlsToShow.isEmpty {
+                for url in self.urlsToShow { self.model.note("open \(url)") }
+                self.urlsToShow = []
+            }
             self.model.tick(now: now)
             if stopRequested() { break }
             if let key {

@@ -61,6 +61,47 @@ public final class HTTPServer: Sendable {
         self.boundAddresses.map { HTTPConnectionHandler.describe($0, withPort: true) }
     }
 
+    /// URLs people can open to reach the server: for a wildcard address (`::`, `0.0.0.0`) `localhost`
+    /// and this machine's addresses on its networks (what a presenter reads out, or types on a
+    /// phone); otherwise the address itself.
+    public var reachableURLs: [String] {
+        let devices = (try? System.enumerateDevices())?.compactMap(\.address) ?? []
+        return Self.reachableURLs(bound: self.boundAddresses, interfaces: devices)
+    }
+
+    /// `reachableURLs` for these bound addresses and interface addresses. Loopback and IPv6
+    /// link-local addresses (usable only with a zone) are left out of the network ones; on `::`,
+    /// IPv4 addresses count too (Linux's listeners accept both unless told otherwise).
+    static func reachableURLs(bound: [SocketAddress], interfaces: [SocketAddress]) -> [String] {
+        var urls: [String] = []
+        func add(_ address: SocketAddress, port: Int) {
+            guard let ip = address.ipAddress else { return }
+            let url = "http://" + (ip.contains(":") ? "[\(ip)]" : ip) + ":\(port)/"
+            if !urls.contains(url) { urls.append(url) }
+        }
+        for address in bound {
+            guard let port = address.port, let ip = address.ipAddress else { continue }
+            let wildcardV6 = ip == "::", wildcardV4 = ip == "0.0.0.0"
+            guard wildcardV6 || wildcardV4 else {
+                add(address, port: port)
+                continue
+            }
+            if !urls.contains("http://localhost:\(port)/") { urls.append("http://localhost:\(port)/") }
+            for interface in interfaces {
+                guard let found = interface.ipAddress else { continue }
+                switch interface {
+                case .v4 where !found.hasPrefix("127."):
+                    add(interface, port: port)
+                case .v6 where wildcardV6 && found != "::1" && !found.lowercased().hasPrefix("fe80:"):
+                    add(interface, port: port)
+                default:
+                    continue
+                }
+            }
+        }
+        return urls
+    }
+
     /// The open connections' channels (for tests).
     var connectionChannels: [Channel] { self.context.registry.channels }
 
