@@ -62,6 +62,16 @@ import Testing
         ]))
         #expect(Self.detail(lineAtFault, EventScript.id(3, 1)).contains("Why       Bad request syntax ('GARBAGE') (HTTP parser: invalid HTTP method)"))
 
+        // An explanation beyond the status's usual one (a CGI script's fault) follows on its own line.
+        var script = model
+        script.apply(EventScript.batch([
+            EventScript.received(4, 1, "GET", "/cgi-bin/bad.sh", at: 4),
+            EventScript.started(4, 1, status: 502, length: 390, problem: RequestProblem(message: "Bad CGI response", explanation: "The script /cgi-bin/bad.sh wrote an invalid response: no output."), at: 4),
+        ]))
+        let scriptLines = Self.detail(script, EventScript.id(4, 1))
+        let why = scriptLines.firstIndex(of: "Why       Bad CGI response")
+        #expect(why.map { scriptLines[$0 + 1] } == "          The script /cgi-bin/bad.sh wrote an invalid response: no output.")
+
         let missing = Self.detail(model, EventScript.id(2, 1))
         #expect(missing.contains("Why       File not found"))
         #expect(missing.contains { $0.hasPrefix("Request headers (2)") })

@@ -234,13 +234,24 @@ private let catScript = "printf 'Content-Type: application/octet-stream\\r\\n\\r
         try cgi.script("cgi-bin/badstatus.sh", "printf 'Status: abc\\n\\n'\n")
         try cgi.script("cgi-bin/injection.sh", "printf 'Content-Type: text/plain\\nX-A: one\\rSet-Cookie: evil\\n\\nbody'\n")
         chmod(try cgi.tree.write("cgi-bin/noshebang", [0x7F, 0x45, 0x4C, 0x46, 0, 0]), 0o755)
+        let recorder = EventRecorder(cgi.server)
         let client = try cgi.server.client()
-        for path in ["exit3.sh", "noheaders.sh", "badline.sh", "headers-then-fail.sh", "badstatus.sh", "injection.sh", "noshebang"] {
+        let paths = ["exit3.sh", "noheaders.sh", "badline.sh", "headers-then-fail.sh", "badstatus.sh", "injection.sh", "noshebang"]
+        for path in paths {
             let response = try client.get("/cgi-bin/" + path)
             #expect(response.status == 502, "\(path)")
             #expect(response.header("content-type") == "text/html;charset=utf-8", "\(path)")
             #expect(response.header("set-cookie") == nil)
         }
+        // The dashboard is told what the script did wrong, not only "Bad CGI response".
+        #expect(recorder.waitFor { events in events.filter { if case .responseStarted = $0 { true } else { false } }.count == paths.count })
+        let problems = recorder.events.compactMap { if case .responseStarted(let started) = $0 { started.problem } else { nil } }
+        #expect(problems.count == paths.count)
+        for (path, problem) in zip(paths, problems) {
+            #expect(problem.message == "Bad CGI response" || problem.message == "CGI script could not be started", "\(path)")
+            #expect(problem.explanation != nil, "\(path): \(problem)")
+        }
+        #expect(problems.first?.explanation == "The script /cgi-bin/exit3.sh wrote an invalid response: no output.")
         // A script that prints a valid head and exits 0 with no body is fine.
         try cgi.script("cgi-bin/empty.sh", "printf 'Content-Type: text/plain\\n\\n'\n")
         let empty = try client.get("/cgi-bin/empty.sh")

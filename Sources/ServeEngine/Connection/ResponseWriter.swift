@@ -344,6 +344,7 @@ public final class ResponseWriter {
         if self.publishesDetail {
             self.problem = RequestProblem(
                 message: error.message,
+                explanation: error.explanation == HTTPError.explanation(for: error.status) ? nil : error.explanation,
                 parserError: unparsed?.parserError,
                 received: unparsed?.received?.first,
                 receivedCount: unparsed?.received?.count ?? 0,

@@ -167,6 +167,8 @@ public struct ResponseStarted: Sendable {
 public struct RequestProblem: Sendable, Equatable {
     /// The error page's message ("File not found", "Bad request syntax").
     public let message: String
+    /// Its explanation, when it says more than the status's usual one (a CGI script's fault).
+    public let explanation: String?
     /// For a request the HTTP decoder rejected: what it objected to, in NIO's words.
     public let parserError: String?
     /// For such a request: its first bytes as they arrived (at most `receivedCapacity`), and how many
@@ -182,12 +184,14 @@ public struct RequestProblem: Sendable, Equatable {
 
     public init(
         message: String,
+        explanation: String? = nil,
         parserError: String? = nil,
         received: [UInt8]? = nil,
         receivedCount: Int = 0,
         receivedIncludesEarlierRequests: Bool = false
     ) {
         self.message = message
+        self.explanation = explanation
         self.parserError = parserError
         self.received = received
         self.receivedCount = receivedCount

@@ -154,6 +154,7 @@ enum Overlays {
             // The parser's words, unless the message already has them.
             let parser = problem.parserError.flatMap { problem.message.contains($0) ? nil : " (HTTP parser: \($0))" } ?? ""
             lines.append(.init("Why       \(problem.message)\(parser)", DashboardRenderer.statusStyle(record.status)))
+            if let explanation = problem.explanation { lines.append(.init("          \(explanation)", .plain)) }
             if let hint = Format.protocolHint(problem.received ?? []) { lines.append(.init("          \(hint)", .bold)) }
         }
         lines.append(.init("", .plain))
