@@ -15,8 +15,18 @@ final class TempTree {
     }
 
     deinit {
-        try? FileManager.default.removeItem(atPath: self.base)
+        Self.remove(self.base)
         Self.live.forget(self.base)
+    }
+
+    /// Removes `path` whole. Two removals of one tree can run at once (a test's, and the one at exit
+    /// while that test's shutdown task still runs); the loser of a race for an entry gets an error
+    /// and stops half way (trees were found with their files and without their `markers` folder),
+    /// so it tries again while anything is left.
+    static func remove(_ path: String) {
+        for _ in 0..<5 where FileManager.default.fileExists(atPath: path) {
+            try? FileManager.default.removeItem(atPath: path)
+        }
     }
 
     /// Trees not released yet. Tests end with `defer { Task { await server.shutdown() } }`, and the
@@ -30,9 +40,7 @@ final class TempTree {
 
         init() {
             atexit {
-                for path in TempTree.live.paths.withLockedValue({ $0 }) {
-                    try? FileManager.default.removeItem(atPath: path)
-                }
+                for path in TempTree.live.paths.withLockedValue({ $0 }) { TempTree.remove(path) }
             }
         }
 
