@@ -49,6 +49,15 @@ import Testing
         #expect(ui.overlay == .sessionDetail(ConnectionID(2), scroll: 0))
     }
 
+    @Test func wOnTheMainScreenAsksToSaveTheListAsHAR() {
+        let model = self.model()
+        var ui = DashboardUI()
+        #expect(self.press([.character("w")], &ui, model) == [.saveHAR])
+        // In a prompt it is a letter typed, not a command.
+        _ = self.press([.character("/")], &ui, model)
+        #expect(self.press([.character("w")], &ui, model).isEmpty)
+    }
+
     @Test func yInARequestsDetailAsksToSaveItsReplay() {
         let model = self.model()
         var ui = DashboardUI()

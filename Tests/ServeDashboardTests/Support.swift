@@ -5,7 +5,7 @@ import ServeDashboard
 
 /// Builds engine events at chosen times, for model and renderer tests.
 struct EventScript {
-    /// 2026-11-25 06:00:00 UTC.
+    /// 2026-11-29 06:00:00 UTC.
     static let start: Int64 = 1_795_932_000 * 1_000_000_000
 
     static func time(_ seconds: Double) -> EventTime {

@@ -156,6 +156,22 @@ struct DashboardTmuxTests {
         try? FileManager.default.removeItem(atPath: path)
         _ = try tmux.waitFor { $0.contains("Requests 3") }
         tmux.press("Escape")
+
+        // w saves the three as HAR, each with the body it sent.
+        tmux.press("w")
+        let har = try tmux.waitFor { $0.contains("saved as HAR: ") }
+        let harLine = try #require(har.split(separator: "\n").first { $0.contains("saved as HAR: ") })
+        #expect(harLine.contains("3 request(s) saved as HAR"))
+        let harPath = String(harLine[harLine.range(of: "saved as HAR: ")!.upperBound...].prefix { $0 != " " })
+        defer { try? FileManager.default.removeItem(atPath: harPath) }
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: harPath))) as? [String: Any]
+        let entries = try #require((object?["log"] as? [String: Any])?["entries"] as? [[String: Any]])
+        #expect(entries.count == 3)
+        for entry in entries {
+            let request = entry["request"] as? [String: Any]
+            #expect(request?["url"] as? String == "http://127.0.0.1:\(port)/cgi-bin/echo.sh")
+            #expect((request?["postData"] as? [String: Any])?["text"] as? String == String(decoding: body, as: UTF8.self))
+        }
         tmux.press("q")
         _ = try tmux.waitFor { $0.contains("Served 3 request(s)") }
     }

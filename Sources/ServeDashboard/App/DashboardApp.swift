@@ -42,6 +42,20 @@ public final class DashboardApp {
     /// noted in the log after the first drain, below "listening on".
     private var urlsToShow: [String]
 
+    /// Runs a save, then says on screen and in the log what happened (`save` returns both texts).
+    private func reportSave(_ subject: String, _ save: () throws -> (screen: String, log: String)) {
+        do {
+            let said = try save()
+            self.ui.message = said.screen
+            self.ui.messageIsError = false
+            self.model.note(said.log)
+        } catch {
+            self.ui.message = "not saved: \(error)"
+            self.ui.messageIsError = true
+            self.model.note("\(subject) not saved: \(error)", level: .warning)
+        }
+    }
+
     /// At most six URLs, then how many more there are.
     static func shownURLs(_ urls: [String]) -> [String] {
         urls.count <= 6 ? urls : Array(urls.prefix(5)) + ["(\(urls.count - 5) more addresses)"]
@@ -104,21 +118,22 @@ public final class DashboardApp {
                 }
                 self.model.note("root not changed: \(error)", level: .warning)
             }
+        case .saveHAR:
+            let records = self.ui.visibleRequests(self.model)
+            self.reportSave("HAR") {
+                let saved = try HARExport.save(records, base: { Overlays.replayBase($0, model: self.model) }, in: ReplayScript.folder(), now: .now())
+                let leftOut = saved.leftOut > 0 ? " (\(saved.leftOut) not parsed, left out)" : ""
+                return ("\(saved.count) request(s) saved as HAR\(leftOut): \(saved.path)", "\(saved.count) request(s) saved as HAR to \(saved.path)")
+            }
         case .saveReplay(let id):
             guard let record = (self.ui.frozen ?? []).first(where: { $0.id == id }) ?? self.model.requests.record(id) else {
                 self.ui.message = "request \(id) is no longer kept"
                 self.ui.messageIsError = true
                 return
             }
-            do {
+            self.reportSave("replay command of \(id)") {
                 let path = try ReplayScript.save(record, base: Overlays.replayBase(record, model: self.model), in: ReplayScript.folder())
-                self.ui.message = "replay command of \(id) saved: bash \(path)"
-                self.ui.messageIsError = false
-                self.model.note("replay command of \(id) saved to \(path)")
-            } catch {
-                self.ui.message = "not saved: \(error)"
-                self.ui.messageIsError = true
-                self.model.note("replay command of \(id) not saved: \(error)", level: .warning)
+                return ("replay command of \(id) saved: bash \(path)", "replay command of \(id) saved to \(path)")
             }
         case .toggleServing:
             let server = self.server

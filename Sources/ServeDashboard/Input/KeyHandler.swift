@@ -11,6 +11,8 @@ public enum DashboardEffect: Equatable, Sendable {
     case clearRequests
     /// Save the request's replay command (curl, or printf | nc for one not parsed) as a script (`y` in its detail).
     case saveReplay(RequestID)
+    /// Save the listed requests as a HAR file (`w`).
+    case saveHAR
 }
 
 /// Completes folder names for the root prompt (the file system in the app, a table in tests).
@@ -179,6 +181,8 @@ public enum KeyHandler {
             ui.overlay = .rootPrompt(LineEditor(model.root.hasSuffix("/") ? model.root : model.root + "/"), error: nil)
         case .character("S"):
             return [.toggleServing]
+        case .character("w"):
+            return [.saveHAR]
         case .escape:
             if !ui.search.isEmpty || ui.filter != .all {
                 ui.search = ""

@@ -262,8 +262,8 @@ public enum DirectoryListing {
 }
 
 /// Minimal JSON string quoting (RFC 8259 §7).
-enum JSON {
-    static func quote(_ text: String) -> String {
+public enum JSON {
+    public static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

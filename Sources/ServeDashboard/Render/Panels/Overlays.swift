@@ -24,6 +24,7 @@ enum Overlays {
         ("g G Home End", "first / last"),
         ("Enter", "detail of the selected request or session"),
         ("y", "in a request's detail: save its replay command"),
+        ("w", "save the listed requests as a HAR file"),
         ("Esc", "close an overlay; clear filter and search"),
         ("Tab", "switch focus: requests / sessions"),
         ("/", "search request paths"),
