@@ -22,12 +22,16 @@ public struct Request: Sendable {
     /// cost ~1 % of a request.
     public var rawPath: Substring {
         let target = self.originForm
-        let path: Substring
-        if let cut = target.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
-            path = target[..<cut]
-        } else {
-            path = target
+        // From the string's storage when it has one (NIO's targets do): the generic UTF-8 view
+        // search cost ~500 instructions a request.
+        let offset = target.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
         }
+        let cut: String.Index? =
+            if let offset { offset.map { target.utf8.index(target.startIndex, offsetBy: $0) } } else {
+                target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+            }
+        let path = cut.map { target[..<$0] } ?? target
         return path.isEmpty ? "/" : path
     }
     /// The query string without `?` (empty when there is none).
