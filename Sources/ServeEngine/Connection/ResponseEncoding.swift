@@ -17,6 +17,11 @@ enum ResponseEncoding {
 
     /// Appends the status line: `HTTP/1.1 200 OK` and CRLF.
     static func writeStatusLine(version: HTTPVersion, status: HTTPResponseStatus, into buffer: inout ByteBuffer) {
+        // Nearly every answer: one write, and an enum case test rather than `==` on the status.
+        if case .ok = status, version.major == 1, version.minor == 1 {
+            buffer.writeStaticString("HTTP/1.1 200 OK\r\n")
+            return
+        }
         switch (version.major, version.minor) {
         case (1, 1): buffer.writeStaticString("HTTP/1.1 ")
         case (1, 0): buffer.writeStaticString("HTTP/1.0 ")

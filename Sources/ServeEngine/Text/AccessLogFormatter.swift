@@ -15,7 +15,7 @@ public enum AccessLogFormatter {
     /// integer-to-string conversions cost ~6,500 instructions a line, 13 % of a small file's answer)
     /// and formats each second's date once.
     public static func append(_ request: RequestFinished, to out: inout [UInt8], dates: inout DateCache) {
-        out.append(contentsOf: request.peer.utf8)
+        Self.appendEscaped(request.peer, to: &out)
         Self.append(" - - [", to: &out)
         out.append(contentsOf: dates.value(forSecondsSinceEpoch: request.time.secondsSinceEpoch) { Array(HTTPDate.logFormat(secondsSinceEpoch: $0).utf8) })
         Self.append("] \"", to: &out)
@@ -46,21 +46,21 @@ public enum AccessLogFormatter {
 
     /// `TextSanitizer.escape(text)` as UTF-8 (plain text, the common case, is copied as it is).
     private static func appendEscaped(_ text: String, to out: inout [UInt8]) {
-        out.append(contentsOf: TextSanitizer.escape(text).utf8)
+        TextSanitizer.appendEscaped(text, to: &out)
     }
 
     private static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 19 digits, most significant last
-        var count = 0
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 19 digits, written from the end
         withUnsafeMutableBytes(of: &digits) { buffer in
+            var start = buffer.count
             repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
                 magnitude /= 10
-                count += 1
             } while magnitude > 0
-            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
         }
     }
 
