@@ -75,8 +75,24 @@ import Testing
         #expect(try client.readResponse().status == 408)
         #expect(recorder.waitFor { _ in Self.started(recorder).count == 1 })
         let problem = try #require(Self.started(recorder).first?.problem)
+        #expect(problem.message == "Request head not received in full within 0.5 s")
         #expect(problem.parserError == nil)
         #expect(problem.received == Array("GET /a HTTP/1.1\r\nHost: t\r\nX-Partial: yes".utf8))
+    }
+
+    /// A body that stops coming gets 408 too, saying which part did not arrive.
+    @Test func aStalledBodyGets408SayingSo() async throws {
+        let server = try await TestServer.start { $0.timeoutSeconds = 1 }
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        try client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+        let response = try client.readResponse()
+        #expect(response.status == 408)
+        #expect(response.bodyText.contains("Request body not received in full within 1 s"))
+        #expect(recorder.waitFor { _ in Self.started(recorder).count == 1 })
+        #expect(Self.started(recorder).first?.problem?.message == "Request body not received in full within 1 s")
+        #expect(Self.started(recorder).first?.problem?.received == nil)
     }
 
     /// A parsed request answered with an error page gets the page's message and no bytes.

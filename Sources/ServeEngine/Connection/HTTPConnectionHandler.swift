@@ -616,13 +616,18 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             self.timerDeadline = deadline
         case .close(let reason, let sendTimeoutResponse):
             if sendTimeoutResponse {
+                // Which part did not arrive, and in how long: the page and the dashboard say so.
+                let seconds = self.server.configuration.timeoutSeconds
+                let limit = seconds == seconds.rounded() && seconds < 1e9 ? String(Int(seconds)) : String(seconds)
                 if let writer = self.writer, !writer.hasStarted {
                     self.closeReason = reason
-                    writer.respond(error: HTTPError(.requestTimeout), closeConnection: true)
+                    let error = HTTPError(.requestTimeout, message: "Request body not received in full within \(limit) s")
+                    writer.respond(error: error, closeConnection: true)
                     self.close(reason: reason)
                 } else {
                     // A head that never ended (slow loris, a client typed by hand): what had arrived.
-                    self.answerWithoutHead(HTTPError(.requestTimeout), reason: reason, unparsed: (nil, self.tracker.receivedSoFar()))
+                    let error = HTTPError(.requestTimeout, message: "Request head not received in full within \(limit) s")
+                    self.answerWithoutHead(error, reason: reason, unparsed: (nil, self.tracker.receivedSoFar()))
                 }
             } else {
                 self.close(reason: reason)
