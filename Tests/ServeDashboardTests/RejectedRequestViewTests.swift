@@ -93,6 +93,23 @@ import Testing
         #expect(Self.detail(model, EventScript.id(3, 2)).contains { $0.contains("It came pipelined") })
     }
 
+    /// What the server wrote from memory is shown after the response headers; a file's answer has none.
+    @Test func theDetailShowsAResponseBodyWhenOneWasKept() {
+        let page = Array("<h1>Not here</h1>\n<p>\u{1B}[2J</p>\n".utf8)
+        let model = Self.model([
+            EventScript.received(1, 1, "GET", "/nope", at: 1),
+            EventScript.started(1, 1, status: 404, length: Int64(page.count), at: 1),
+            .responseBody(ResponseBodySent(id: EventScript.id(1, 1), bytes: 5000, preview: page, time: EventScript.time(1))),
+            EventScript.finished(1, 1, "GET", "/nope", status: 404, bytes: 5000, ms: 1, at: 1),
+            EventScript.received(1, 2, "GET", "/file.txt", at: 2),
+            EventScript.finished(1, 2, "GET", "/file.txt", status: 200, bytes: 10, ms: 1, at: 2),
+        ])
+        let lines = Self.detail(model, EventScript.id(1, 1))
+        let start = lines.firstIndex(of: "Response body (5,000 bytes)")
+        #expect(start.map { Array(lines[($0 + 1)...($0 + 3)]) } == ["  <h1>Not here</h1>", "  <p>\u{1B}[2J</p>", "  … \(Format.count(5000 - page.count)) more bytes not kept"])
+        #expect(!Self.detail(model, EventScript.id(1, 2)).contains { $0.hasPrefix("Response body") })
+    }
+
     @Test func theHostAndPortOfABase() {
         #expect(Format.hostAndPort("http://127.0.0.1:8931") == ("127.0.0.1", "8931"))
         #expect(Format.hostAndPort("http://[::1]:8000") == ("::1", "8000"))

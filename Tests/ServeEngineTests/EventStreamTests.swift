@@ -116,7 +116,42 @@ import Testing
         #expect(bodies.map(\.id) == [received[0].id, received[1].id, received[2].id, received[4].id])
     }
 
-    /// Without a dashboard nothing of a body is kept or published.
+    /// What the server wrote from memory reaches the dashboard too (its first 2 KiB and size),
+    /// streamed or whole; nothing for HEAD, and nothing for a file's bytes, which are on disk.
+    @Test func responseBodiesBuiltInMemoryArePublished() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        #expect(try client.get("/stream?chunks=3").bodyText == "chunk-0\nchunk-1\nchunk-2\n")
+        #expect(try client.get("/plain").bodyText == "GET /plain")
+        #expect(try client.get("/plain", method: "HEAD").status == 200)
+        #expect(recorder.waitFor { _ in recorder.finished.count == 3 })
+        let bodies = recorder.events.compactMap { if case .responseBody(let body) = $0 { body } else { nil } }
+        #expect(bodies.map(\.bytes) == [24, 10])
+        #expect(bodies.first?.preview == Array("chunk-0\nchunk-1\nchunk-2\n".utf8))
+        #expect(bodies.last?.preview == Array("GET /plain".utf8))
+        #expect(bodies.map(\.id) == recorder.received.prefix(2).map(\.id))
+
+        // A listing over 2 KiB: its first 2 KiB and its size. A file (cached or not): nothing.
+        let tree = try TempTree()
+        for index in 0..<60 { try tree.write("folder/file-with-a-long-name-\(index).txt", "x") }
+        try tree.write("page.txt", "a file")
+        let files = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await files.shutdown() } }
+        let fileRecorder = EventRecorder(files)
+        let fileClient = try files.client()
+        let listing = try fileClient.get("/folder/").body
+        #expect(listing.count > 2048)
+        _ = try fileClient.get("/page.txt")
+        _ = try fileClient.get("/page.txt")
+        #expect(fileRecorder.waitFor { _ in fileRecorder.finished.count == 3 })
+        let fileBodies = fileRecorder.events.compactMap { if case .responseBody(let body) = $0 { body } else { nil } }
+        #expect(fileBodies.map(\.bytes) == [Int64(listing.count)])
+        #expect(fileBodies.first?.preview == Array(listing.prefix(2048)))
+    }
+
+    /// Without a dashboard nothing of a body, sent or received, is kept or published.
     @Test func noBodyIsPublishedWithoutRequestDetail() async throws {
         let server = try await TestServer.start { $0.requestDetailPerSecond = 0 }
         defer { Task { await server.shutdown() } }
@@ -126,6 +161,7 @@ import Testing
         #expect(try client.readResponse().body == Array("hi".utf8))
         #expect(recorder.waitFor { _ in !recorder.closed.isEmpty })
         #expect(recorder.bodies.isEmpty)
+        #expect(!recorder.events.contains { if case .responseBody = $0 { true } else { false } })
     }
 
     @Test func streamingPublishesProgress() async throws {

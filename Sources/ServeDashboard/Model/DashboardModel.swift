@@ -62,7 +62,7 @@ public struct DashboardModel: Sendable {
         for index in events.indices {
             if index < cutoff {
                 switch events[index] {
-                case .requestReceived, .requestBody, .responseStarted, .bodyProgress:
+                case .requestReceived, .requestBody, .responseBody, .responseStarted, .bodyProgress:
                     continue
                 // A request without detail is listed only when its outcome is applied, so it cannot
                 // be on the list yet: no lookup for the bulk of a flood.
@@ -97,6 +97,8 @@ public struct DashboardModel: Sendable {
             self.sessions[received.id.connection]?.lastActivity = received.time
         case .requestBody(let body):
             self.requests.update(body.id) { record in record.requestBody = body }
+        case .responseBody(let body):
+            self.requests.update(body.id) { record in record.responseBody = body }
         case .responseStarted(let started):
             self.requests.update(started.id) { record in record.apply(started) }
         case .bodyProgress(let progress):

@@ -15,6 +15,8 @@ public struct RequestRecord: Sendable, Equatable {
     public var status: Int?
     public var reason: String?
     public var responseHeaders: HeaderFields?
+    /// The first bytes of a response body built in memory (error page, listing, CGI output).
+    public var responseBody: ResponseBodySent?
     /// Why the response was an error page; for a request that was not parsed, what had arrived.
     public var problem: RequestProblem?
     public var bytesSent: Int64 = 0

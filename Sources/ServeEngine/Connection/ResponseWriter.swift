@@ -50,6 +50,8 @@ public final class ResponseWriter {
     private let publishesDetail: Bool
     /// Why the response is an error page, for `responseStarted` (only kept when it is published).
     private var problem: RequestProblem?
+    /// The first bytes of a body written from memory (not a file's), when detail is published.
+    private var bodyCapture: RequestBodyCapture?
     private static let allocator = ByteBufferAllocator()
     /// Bodies up to this size share one buffer with the head: one write, one `writev` entry.
     static let inlineBodyLimit = 16 * 1024
@@ -105,6 +107,7 @@ public final class ResponseWriter {
             return self.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
         }
         if self.suppressBody { return self.eventLoop.makeSucceededVoidFuture() }
+        self.capture(data)
         let count = Int64(data.readableBytes)
         let promise = self.eventLoop.makePromise(of: Void.self)
         self.pendingWrites += 1
@@ -237,9 +240,17 @@ public final class ResponseWriter {
         }
         let head = self.makeHead(status: status, headers: headers)
         let sent = body.flatMap { !self.suppressBody && $0.readableBytes > 0 ? $0 : nil }
+        if let sent { self.capture(sent) }
         var buffer = Self.headBuffer(capacity: 512, body: sent)
         ResponseEncoding.writeHead(head, into: &buffer)
         return self.writeLast(head: &buffer, body: sent)
+    }
+
+    /// Keeps the first bytes of a body part written from memory, for the dashboard.
+    private func capture(_ data: IOData) {
+        guard self.publishesDetail, case .byteBuffer(let bytes) = data else { return }
+        if self.bodyCapture == nil { self.bodyCapture = RequestBodyCapture(id: self.request.id) }
+        self.bodyCapture?.append(bytes)
     }
 
     /// A buffer for a head of about `capacity` bytes, with room for `body` if it will follow in it.
@@ -482,6 +493,7 @@ public final class ResponseWriter {
         let delta = self.bytesSent - self.bytesReported
         self.bytesReported = self.bytesSent
         let head = self.request.head
+        if self.publishesDetail, let body = self.bodyCapture?.responseEvent() { self.bus.publish(.responseBody(body)) }
         self.bus.publish(
             .requestFinished(
                 RequestFinished(

@@ -95,7 +95,7 @@ public final class EventBus: Sendable {
             case .failed: totals.failed += 1
             }
             if !finished.hadDetail { totals.requestsWithoutDetail += 1 }
-        case .requestReceived, .requestBody, .responseStarted, .serverStateChanged, .rootChanged, .log:
+        case .requestReceived, .requestBody, .responseBody, .responseStarted, .serverStateChanged, .rootChanged, .log:
             break
         }
     }

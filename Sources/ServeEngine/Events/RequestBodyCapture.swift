@@ -1,7 +1,8 @@
 import NIOCore
 
 /// Counts a request's body and keeps its first bytes for the dashboard, which shows them (and
-/// replays them with curl) to someone checking what their client really sent.
+/// replays them with curl) to someone checking what their client really sent; the same for a
+/// response body built in memory.
 struct RequestBodyCapture {
     /// How much of a body is kept: enough for a form, a JSON document or a file's first lines, while
     /// the dashboard's 5,000 kept requests stay within ~10 MiB even if each had a body.
@@ -18,6 +19,12 @@ struct RequestBodyCapture {
         let room = Self.previewLimit - self.preview.count
         guard room > 0 else { return }
         buffer.withUnsafeReadableBytes { self.preview.append(contentsOf: $0.prefix(room)) }
+    }
+
+    /// The response's event, or `nil` when no body bytes were written from memory.
+    func responseEvent(time: EventTime = .now()) -> ResponseBodySent? {
+        guard self.bytes > 0 else { return nil }
+        return ResponseBodySent(id: self.id, bytes: self.bytes, preview: self.preview, time: time)
     }
 
     /// The event to publish, or `nil` for a request without a body.

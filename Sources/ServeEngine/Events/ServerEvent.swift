@@ -163,6 +163,23 @@ public struct ResponseStarted: Sendable {
     public var problem: RequestProblem? = nil
 }
 
+/// The first bytes of a response body the server built in memory (an error page, a listing, a CGI
+/// script's output), published when the response ends, with how many such bytes were written. File
+/// bodies are not included: they are on disk. Only for requests published with detail.
+public struct ResponseBodySent: Sendable, Equatable {
+    public let id: RequestID
+    public let bytes: Int64
+    public let preview: [UInt8]
+    public let time: EventTime
+
+    public init(id: RequestID, bytes: Int64, preview: [UInt8], time: EventTime) {
+        self.id = id
+        self.bytes = bytes
+        self.preview = preview
+        self.time = time
+    }
+}
+
 /// Why a request got an error page, for the person debugging the client that sent it.
 ///
 /// A class: every event is as large as its largest case, and this inline made `ResponseStarted`
@@ -286,6 +303,7 @@ public enum ServerEvent: Sendable {
     case connectionClosed(ConnectionClosed)
     case requestReceived(RequestReceived)
     case requestBody(RequestBodyReceived)
+    case responseBody(ResponseBodySent)
     case responseStarted(ResponseStarted)
     case bodyProgress(BodyProgress)
     case requestFinished(RequestFinished)

@@ -184,6 +184,12 @@ enum Overlays {
         } else {
             lines.append(.init("No response headers yet", .dim))
         }
+        if let body = record.responseBody {
+            // What the server wrote (a file's bytes are not kept: they are on disk).
+            lines.append(.init("", .plain))
+            lines.append(.init("Response body (\(Format.count(Int(body.bytes))) bytes)", .bold))
+            for line in Format.byteLines(body.preview, total: Int(body.bytes)) { lines.append(.init("  " + line, .plain)) }
+        }
         lines.append(.init("", .plain))
         lines.append(.init("Requests on connection \(id.connection)", .bold))
         for sibling in siblings {
