@@ -15,7 +15,8 @@ import Testing
             EventScript.finished(1, 1, "GET", "/docs/?sort=size&order=desc&flag", status: 200, bytes: 2130, ms: 2.5, at: 1.2525),
             EventScript.received(1, 2, "POST", "/cgi-bin/form.py", headers: [("Host", "h:8000"), ("Content-Type", "application/x-www-form-urlencoded")], at: 2),
             .requestBody(RequestBodyReceived(id: EventScript.id(1, 2), bytes: Int64(form.count), preview: form, complete: true, time: EventScript.time(2))),
-            EventScript.finished(1, 2, "POST", "/cgi-bin/form.py", status: 200, bytes: 491, ms: 128, at: 2.128),
+            .responseBody(ResponseBodySent(id: EventScript.id(1, 2), bytes: 10, preview: Array("<p>日</p>".utf8), time: EventScript.time(2.128))),
+            EventScript.finished(1, 2, "POST", "/cgi-bin/form.py", status: 200, bytes: 10, ms: 128, at: 2.128),
             EventScript.received(2, 1, "PUT", "http://other:81/x", headers: [("Host", "other:81")], at: 3),
             .requestBody(RequestBodyReceived(id: EventScript.id(2, 1), bytes: 5000, preview: big, complete: true, time: EventScript.time(3))),
             EventScript.finished(2, 1, "PUT", "http://other:81/x", status: 501, bytes: 369, ms: 0.2, at: 3),
@@ -59,6 +60,9 @@ import Testing
         let post = try #require((entries[1]["request"] as? [String: Any])?["postData"] as? [String: Any])
         #expect(post["mimeType"] as? String == "application/x-www-form-urlencoded")
         #expect(post["text"] as? String == "name=Ada&note=日本 \u{1B}[2J\n")
+        // A response body kept whole is the content's text; otherwise the content says why not.
+        #expect(((entries[1]["response"] as? [String: Any])?["content"] as? [String: Any])?["text"] as? String == "<p>日</p>")
+        #expect(((entries[0]["response"] as? [String: Any])?["content"] as? [String: Any])?["text"] == nil)
         let put = try #require(entries[2]["request"] as? [String: Any])
         #expect(put["url"] as? String == "http://other:81/x")
         #expect(put["bodySize"] as? Int == 5000)

@@ -10,8 +10,8 @@ import Darwin
 /// developer tools, mitmproxy and Charles open, for a person who wants to keep or share what a
 /// client sent. Written to the same private folder as `y`'s scripts.
 ///
-/// What the dashboard did not keep is said, not invented: response bodies are not kept (their size
-/// is), a request body only when it arrived whole within its first 2 KiB, and the time is one span
+/// What the dashboard did not keep is said, not invented: a body (sent or received) is included when
+/// it was kept whole (its first 2 KiB; a file's bytes never are), and the time is one span
 /// (`wait`), since the engine does not time sending and receiving apart. Requests that were not
 /// parsed have no method or URL for HAR and are left out.
 public enum HARExport {
@@ -63,7 +63,12 @@ public enum HARExport {
         out += ",\"httpVersion\":\(JSON.quote(record.version)),\"cookies\":[]"
         out += ",\"headers\":" + Self.headers(headers)
         out += ",\"content\":{\"size\":\(record.bytesSent),\"mimeType\":\(JSON.quote(headers.first("content-type") ?? ""))"
-        out += ",\"comment\":\"not kept by the dashboard\"}"
+        if let body = record.responseBody, Int64(body.preview.count) == body.bytes, let text = String(validating: body.preview, as: UTF8.self) {
+            out += ",\"text\":\(JSON.quote(text))}"
+        } else {
+            let why = record.responseBody == nil ? "not kept by the dashboard (a file, or no body)" : "only its first bytes were kept, or it is binary"
+            out += ",\"comment\":\(JSON.quote(why))}"
+        }
         out += ",\"redirectURL\":\(JSON.quote(headers.first("location") ?? "")),\"headersSize\":-1,\"bodySize\":\(record.bytesSent)}"
         out += ",\"cache\":{},\"timings\":{\"send\":0,\"wait\":\(Self.number(milliseconds)),\"receive\":0}"
         out += ",\"connection\":\(JSON.quote(String(record.id.connection.rawValue)))"
