@@ -358,12 +358,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
                 return
             }
             self.server.bus.publish(
-                    .log(
-                        LogLine(
-                            level: .info,
-                            message: "closing: the request body's framing is broken (\(error.debugDescription))",
-                            connection: self.id,
-                            peer: self.peerDescription
+                .log(
+                    LogLine(
+                        level: .info,
+                        message: "closing: the request body's framing is broken (\(error.debugDescription))",
+                        connection: self.id,
+                        peer: self.peerDescription
                     )
                 )
             )

@@ -7,8 +7,9 @@ import NIOCore
 /// each request line, so a decoder overflow can be told apart: an over-long request line is 414,
 /// over-large headers are 431 (RFC 9112 §3, RFC 6585 §5); an unknown method is 501, garbage is 400.
 ///
-/// When the server publishes request detail, it also keeps the first bytes received since the last
-/// request ended, so a request the decoder rejects can be shown as it arrived (`receivedSoFar`).
+/// When the server publishes request detail, it also keeps the first bytes of a request the decoder
+/// has not finished, so one it rejects (or that never ends) can be shown as it arrived
+/// (`receivedSoFar`). Reads holding whole requests are not copied.
 final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
