@@ -205,7 +205,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             self.responder?.receiveBody(buffer)
         case .end:
             self.publishBody(complete: true)
-            self.tracker.requestCompleted()
             self.responder?.receiveEnd()
             if self.machine.requestEnded(now: WallClock.monotonicNanoseconds()) == .close {
                 self.closeWhenWritten(reason: .notKeepAlive)

@@ -86,8 +86,12 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
     }
 
     /// The decoder delivered a request's end (not necessarily handled yet: pipelined requests wait):
-    /// bytes from here on belong to the next request.
+    /// bytes from here on belong to the next request, and start a new request line.
     func requestDecoded() {
+        self.partialRequest = false
+        self.scanning = true
+        self.requestLineLength = 0
+        self.requestLinePrefix.removeAll(keepingCapacity: true)
         guard self.keepsReceived else { return }
         if self.current != nil { self.decodedInRead = true }
         if self.receivedCount > 0 {
@@ -138,14 +142,6 @@ final class InboundActivityTracker: ChannelInboundHandler, RemovableChannelHandl
                 self.requestLineLength += bytes.count - start
             }
         }
-    }
-
-    /// The connection handler finished a request: the next bytes start a new request line.
-    func requestCompleted() {
-        self.partialRequest = false
-        self.scanning = true
-        self.requestLineLength = 0
-        self.requestLinePrefix.removeAll(keepingCapacity: true)
     }
 
     /// Whether the request line seen so far is longer than `limit` bytes.
