@@ -7,24 +7,25 @@ import Testing
 /// A request answered with an error page says why, and one that was not parsed shows what arrived:
 /// for the person debugging the client that sent it.
 @Suite struct RejectedRequestTests {
-    static func problems(_ recorder: EventRecorder) -> [RequestProblem?] {
-        recorder.events.compactMap { if case .responseStarted(let started) = $0 { started.problem } else { nil } }
-    }
-
     static func started(_ recorder: EventRecorder) -> [ResponseStarted] {
         recorder.events.compactMap { if case .responseStarted(let started) = $0 { started } else { nil } }
+    }
+
+    /// Sends `bytes` on a new connection, expects a 400, and returns the problem published with it.
+    static func problem(after bytes: [UInt8], on server: TestServer) throws -> RequestProblem {
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        try client.send(bytes)
+        #expect(try client.readResponse().status == 400)
+        #expect(recorder.waitFor { _ in Self.started(recorder).count == 1 })
+        return try #require(Self.started(recorder).first?.problem)
     }
 
     @Test func aRequestTheDecoderRejectsIsPublishedWithWhyAndItsBytes() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.shutdown() } }
-        let recorder = EventRecorder(server)
         let sent = Array("GET /a HTTP/1.1\r\nHost: t\r\nX-Evil: \u{1B}]0;x\u{07}\r\n\r\n".utf8)
-        let client = try server.client()
-        try client.send(sent)
-        #expect(try client.readResponse().status == 400)
-        #expect(recorder.waitFor { _ in Self.started(recorder).count == 1 })
-        let problem = try #require(Self.started(recorder).first?.problem)
+        let problem = try Self.problem(after: sent, on: server)
         #expect(problem.message == "Bad request syntax (invalid character in header)")
         #expect(problem.parserError == "invalid character in header")
         #expect(problem.received == sent && problem.receivedCount == sent.count)
@@ -35,13 +36,8 @@ import Testing
     @Test func aLongRejectedRequestKeepsItsFirstBytesAndCountsAll() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.shutdown() } }
-        let recorder = EventRecorder(server)
         let sent = Array(("GET /a HTTP/1.1\r\nHost: t\r\nX-Long: " + String(repeating: "v", count: 3000) + "\r\nBad Name: x\r\n\r\n").utf8)
-        let client = try server.client()
-        try client.send(sent)
-        #expect(try client.readResponse().status == 400)
-        #expect(recorder.waitFor { _ in Self.started(recorder).count == 1 })
-        let problem = try #require(Self.started(recorder).first?.problem)
+        let problem = try Self.problem(after: sent, on: server)
         #expect(problem.received == Array(sent.prefix(RequestProblem.receivedCapacity)))
         #expect(problem.receivedCount == sent.count)
     }

@@ -1,11 +1,5 @@
 import ServeEngine
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `w`: the requests on the list saved as a HAR 1.2 file (HTTP Archive), the format browsers'
 /// developer tools, mitmproxy and Charles open, for a person who wants to keep or share what a
 /// client sent. Written to the same private folder as `y`'s scripts.
@@ -36,7 +30,7 @@ public enum HARExport {
     }
 
     /// Whether HAR can hold `record`: it needs a parsed request line.
-    static func canHold(_ record: RequestRecord) -> Bool { record.problem?.received == nil && record.target != "-" }
+    static func canHold(_ record: RequestRecord) -> Bool { !record.isUnparsed && record.target != "-" }
 
     static func entry(_ record: RequestRecord, base: String) -> String {
         let milliseconds = Double(record.durationNanoseconds ?? 0) / 1e6
@@ -113,13 +107,7 @@ public enum HARExport {
     public static func save(_ records: [RequestRecord], base: (RequestRecord) -> String, in folder: String, now: EventTime) throws -> Saved {
         let stamp = HTTPDate.iso8601(secondsSinceEpoch: now.secondsSinceEpoch).filter { $0.isNumber || $0 == "T" }.replacingAll("T", with: "-")
         let path = "\(folder)/requests-\(stamp).har"
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw ReplayScript.Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        var text = Self.text(for: records, base: base)
-        guard text.withUTF8({ Descriptor.writeAll($0, to: descriptor) }) else {
-            throw ReplayScript.Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
-        }
+        try ReplayScript.write(Self.text(for: records, base: base), to: path, mode: 0o600)
         let count = records.filter(Self.canHold).count
         return Saved(path: path, count: count, leftOut: records.count - count)
     }

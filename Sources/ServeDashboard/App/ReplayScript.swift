@@ -46,14 +46,22 @@ public enum ReplayScript {
     /// Writes the script for `record` into `folder` (executable by this user only) and returns its path.
     public static func save(_ record: RequestRecord, base: String, in folder: String) throws -> String {
         let path = "\(folder)/replay-\(record.id.connection.rawValue)-\(record.id.index).sh"
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o700)
+        try Self.write(Self.text(for: record, base: base), to: path, mode: 0o700)
+        return path
+    }
+
+    /// Writes `text` to `path` with `mode` (this user's only), never through a symlink: the one way
+    /// files are written into the private folder (scripts here, HAR files by `HARExport`).
+    static func write(_ text: String, to path: String, mode: mode_t) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
-        var text = Self.text(for: record, base: base)
-        let written = text.withUTF8 { Descriptor.writeAll($0, to: descriptor) }
-        guard written else { throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
-        fchmod(descriptor, 0o700)
-        return path
+        var text = text
+        guard text.withUTF8({ Descriptor.writeAll($0, to: descriptor) }) else {
+            throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        // An existing file keeps its old mode through O_CREAT: set it.
+        fchmod(descriptor, mode)
     }
 
     public static func environmentTmpdir() -> String? {

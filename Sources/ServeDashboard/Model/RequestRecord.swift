@@ -49,6 +49,10 @@ public struct RequestRecord: Sendable, Equatable {
 
     public var isInFlight: Bool { self.outcome == nil }
 
+    /// The request was not parsed (the decoder rejected it, or its head never ended): what arrived
+    /// is in `problem.received`, and there are no headers.
+    public var isUnparsed: Bool { self.problem?.received != nil }
+
     /// The status for a table cell: the code, `…` while no response has started, `-` for a request
     /// that ended without one (the client left first; python's log writes `-` too).
     public var statusText: String {

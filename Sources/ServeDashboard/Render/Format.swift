@@ -140,8 +140,8 @@ public enum Format {
 
     /// A `curl` command line that repeats `record` against `base` (`http://host:port`), on one line.
     public static func curlCommand(for record: RequestRecord, base: String) -> String {
-        if let received = record.problem?.received {
-            return Self.rawReplay(received, of: record.problem!.receivedCount, base: base).lines.joined()
+        if let problem = record.problem, let received = problem.received {
+            return Self.rawReplay(received, of: problem.receivedCount, base: base).lines.joined()
         }
         return Self.curlReplay(for: record, base: base).items.joined(separator: " ")
     }
@@ -152,8 +152,8 @@ public enum Format {
     /// A request that was not parsed cannot be rebuilt by curl: its bytes are sent again as they came
     /// (`rawReplay`).
     public static func curlLines(for record: RequestRecord, base: String) -> (lines: [String], note: String?) {
-        if let received = record.problem?.received {
-            let replay = Self.rawReplay(received, of: record.problem!.receivedCount, base: base)
+        if let problem = record.problem, let received = problem.received {
+            let replay = Self.rawReplay(received, of: problem.receivedCount, base: base)
             return (replay.lines.enumerated().map { $1 + ($0 == replay.lines.count - 1 ? "" : "\\") }, replay.note)
         }
         let replay = Self.curlReplay(for: record, base: base)

@@ -61,7 +61,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     /// `responseWritten` is handing over waiting input (a delivered request may end its response at once).
     private var delivering = false
     /// The current request's body, for a request published with detail.
-    private var bodyCapture: RequestBodyCapture?
+    private var bodyCapture: BodyCapture?
 
     init(server: ServerContext, tracker: InboundActivityTracker) {
         self.server = server
@@ -300,7 +300,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
                     )
                 )
             )
-            self.bodyCapture = RequestBodyCapture(id: request.id)
+            self.bodyCapture = BodyCapture(id: request.id)
         }
         let writer = ResponseWriter(
             request: request,

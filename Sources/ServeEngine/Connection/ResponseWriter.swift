@@ -51,7 +51,7 @@ public final class ResponseWriter {
     /// Why the response is an error page, for `responseStarted` (only kept when it is published).
     private var problem: RequestProblem?
     /// The first bytes of a body written from memory (not a file's), when detail is published.
-    private var bodyCapture: RequestBodyCapture?
+    private var bodyCapture: BodyCapture?
     private static let allocator = ByteBufferAllocator()
     /// Bodies up to this size share one buffer with the head: one write, one `writev` entry.
     static let inlineBodyLimit = 16 * 1024
@@ -249,7 +249,7 @@ public final class ResponseWriter {
     /// Keeps the first bytes of a body part written from memory, for the dashboard.
     private func capture(_ data: IOData) {
         guard self.publishesDetail, case .byteBuffer(let bytes) = data else { return }
-        if self.bodyCapture == nil { self.bodyCapture = RequestBodyCapture(id: self.request.id) }
+        if self.bodyCapture == nil { self.bodyCapture = BodyCapture(id: self.request.id) }
         self.bodyCapture?.append(bytes)
     }
 

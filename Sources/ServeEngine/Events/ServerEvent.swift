@@ -201,7 +201,7 @@ public final class RequestProblem: Sendable, Equatable {
     public let receivedIncludesEarlierRequests: Bool
 
     /// As much of a rejected request as is kept: as much as of a request body.
-    public static let receivedCapacity = RequestBodyCapture.previewLimit
+    public static let receivedCapacity = BodyCapture.previewLimit
 
     public init(
         message: String,
@@ -233,7 +233,7 @@ public struct RequestBodyReceived: Sendable, Equatable {
     public let id: RequestID
     /// Body bytes received (after chunked decoding): exact.
     public let bytes: Int64
-    /// The first bytes of the body, at most `RequestBodyCapture.previewLimit`.
+    /// The first bytes of the body, at most `BodyCapture.previewLimit`.
     public let preview: [UInt8]
     /// Whether the whole body arrived; `false` when the connection closed first.
     public let complete: Bool

@@ -34,6 +34,10 @@ enum FileSystemProbe {
 
     /// `path` with every symlink resolved (`realpath(3)`), or `nil` when it cannot be resolved.
     static func realPath(_ path: String) -> String? {
+        path.withCString(Self.realPath(cString:))
+    }
+
+    private static func realPath(cString path: UnsafePointer<CChar>) -> String? {
         guard let real = realpath(path, nil) else { return nil }
         defer { free(real) }
         return String(cString: real)
@@ -41,19 +45,15 @@ enum FileSystemProbe {
 
     /// Whether `path`, with every symlink resolved, is `root` or inside it.
     static func isInside(_ path: String, root: String) -> Bool {
-        guard let resolved = Self.realPath(path) else { return false }
-        return resolved.isPath(inside: root)
+        Self.realPath(path)?.isPath(inside: root) ?? false
     }
 
     /// Whether the entry `name` (raw bytes: names need not be UTF-8) of `folder` is, with every
     /// symlink resolved, `root` or inside it.
     static func isInside(_ name: [UInt8], of folder: String, root: String) -> Bool {
         let path = Array(folder.utf8) + (folder.hasSuffix("/") ? [] : [0x2F]) + name + [0]
-        guard let real = path.withUnsafeBufferPointer({ $0.withMemoryRebound(to: CChar.self) { realpath($0.baseAddress!, nil) } }) else {
-            return false
-        }
-        defer { free(real) }
-        return String(cString: real).isPath(inside: root)
+        let resolved = path.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { Self.realPath(cString: $0.baseAddress!) } }
+        return resolved?.isPath(inside: root) ?? false
     }
 
     /// Whether `path`, with every symlink resolved, lies inside one of `folders` (components under

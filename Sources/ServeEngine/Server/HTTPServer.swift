@@ -74,26 +74,25 @@ public final class HTTPServer: Sendable {
     /// IPv4 addresses count too (Linux's listeners accept both unless told otherwise).
     static func reachableURLs(bound: [SocketAddress], interfaces: [SocketAddress]) -> [String] {
         var urls: [String] = []
-        func add(_ address: SocketAddress, port: Int) {
-            guard let ip = address.ipAddress else { return }
-            let url = "http://" + (ip.contains(":") ? "[\(ip)]" : ip) + ":\(port)/"
+        func add(_ host: String, port: Int) {
+            let url = "http://" + (host.contains(":") ? "[\(host)]" : host) + ":\(port)/"
             if !urls.contains(url) { urls.append(url) }
         }
         for address in bound {
             guard let port = address.port, let ip = address.ipAddress else { continue }
             let wildcardV6 = ip == "::", wildcardV4 = ip == "0.0.0.0"
             guard wildcardV6 || wildcardV4 else {
-                add(address, port: port)
+                add(ip, port: port)
                 continue
             }
-            if !urls.contains("http://localhost:\(port)/") { urls.append("http://localhost:\(port)/") }
+            add("localhost", port: port)
             for interface in interfaces {
                 guard let found = interface.ipAddress else { continue }
                 switch interface {
                 case .v4 where !found.hasPrefix("127."):
-                    add(interface, port: port)
+                    add(found, port: port)
                 case .v6 where wildcardV6 && found != "::1" && !found.lowercased().hasPrefix("fe80:"):
-                    add(interface, port: port)
+                    add(found, port: port)
                 default:
                     continue
                 }

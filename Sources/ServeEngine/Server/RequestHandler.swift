@@ -22,16 +22,12 @@ public struct Request: Sendable {
     /// cost ~1 % of a request.
     public var rawPath: Substring {
         let target = self.originForm
+        func endsPath(_ byte: UInt8) -> Bool { byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") }
         // From the string's storage when it has one (NIO's targets do): the generic UTF-8 view
         // search cost ~500 instructions a request.
-        let offset = target.utf8.withContiguousStorageIfAvailable { bytes in
-            bytes.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
-        }
-        let cut: String.Index? =
-            if let offset { offset.map { target.utf8.index(target.startIndex, offsetBy: $0) } } else {
-                target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
-            }
-        let path = cut.map { target[..<$0] } ?? target
+        let offset = target.utf8.withContiguousStorageIfAvailable { $0.firstIndex(where: endsPath) }
+            ?? target.utf8.firstIndex(where: endsPath).map { target.utf8.distance(from: target.startIndex, to: $0) }
+        let path = offset.map { target.prefix(upTo: target.utf8.index(target.startIndex, offsetBy: $0)) } ?? target
         return path.isEmpty ? "/" : path
     }
     /// The query string without `?` (empty when there is none).

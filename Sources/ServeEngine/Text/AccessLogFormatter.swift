@@ -15,7 +15,7 @@ public enum AccessLogFormatter {
     /// integer-to-string conversions cost ~6,500 instructions a line, 13 % of a small file's answer)
     /// and formats each second's date once.
     public static func append(_ request: RequestFinished, to out: inout [UInt8], dates: inout DateCache) {
-        Self.appendEscaped(request.peer, to: &out)
+        TextSanitizer.appendEscaped(request.peer, to: &out)
         Self.append(" - - [", to: &out)
         out.append(contentsOf: dates.value(forSecondsSinceEpoch: request.time.secondsSinceEpoch) { Array(HTTPDate.logFormat(secondsSinceEpoch: $0).utf8) })
         Self.append("] \"", to: &out)
@@ -23,11 +23,11 @@ public enum AccessLogFormatter {
             out.append(UInt8(ascii: "-"))
         } else {
             // Escaping maps each character on its own, so the parts can be escaped one by one.
-            Self.appendEscaped(request.method, to: &out)
+            TextSanitizer.appendEscaped(request.method, to: &out)
             out.append(UInt8(ascii: " "))
-            Self.appendEscaped(request.target, to: &out)
+            TextSanitizer.appendEscaped(request.target, to: &out)
             out.append(UInt8(ascii: " "))
-            Self.appendEscaped(request.version, to: &out)
+            TextSanitizer.appendEscaped(request.version, to: &out)
         }
         Self.append("\" ", to: &out)
         if request.status == 0 { out.append(UInt8(ascii: "-")) } else { Self.appendDecimal(Int64(request.status), to: &out) }
@@ -42,11 +42,6 @@ public enum AccessLogFormatter {
 
     private static func append(_ text: StaticString, to out: inout [UInt8]) {
         text.withUTF8Buffer { out.append(contentsOf: $0) }
-    }
-
-    /// `TextSanitizer.escape(text)` as UTF-8 (plain text, the common case, is copied as it is).
-    private static func appendEscaped(_ text: String, to out: inout [UInt8]) {
-        TextSanitizer.appendEscaped(text, to: &out)
     }
 
     private static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {

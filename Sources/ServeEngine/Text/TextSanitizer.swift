@@ -52,9 +52,8 @@ public enum TextSanitizer {
     /// Appends `escape(text)` as UTF-8 to `out`, reading plain text (the common case) once from
     /// the string's storage: the access log does this for three strings per request.
     public static func appendEscaped(_ text: String, to out: inout [UInt8]) {
-        func plain(_ byte: UInt8) -> Bool { byte >= 0x20 && byte < 0x7F && byte != 0x5C }
         let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            guard bytes.allSatisfy(plain) else { return false }
+            guard bytes.allSatisfy(Self.isPlainByte) else { return false }
             out.append(contentsOf: bytes)
             return true
         }
@@ -63,9 +62,11 @@ public enum TextSanitizer {
 
     /// Read from the string's storage when it is contiguous (native strings are).
     private static func isPlainASCII(_ text: String) -> Bool {
-        func plain(_ byte: UInt8) -> Bool { byte >= 0x20 && byte < 0x7F && byte != 0x5C }
-        return text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(plain) } ?? text.utf8.allSatisfy(plain)
+        text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(Self.isPlainByte) } ?? text.utf8.allSatisfy(Self.isPlainByte)
     }
+
+    /// Printable ASCII other than the backslash: shown as it is.
+    private static func isPlainByte(_ byte: UInt8) -> Bool { byte >= 0x20 && byte < 0x7F && byte != 0x5C }
 
     /// `\xNN`, lowercase: how a byte is shown escaped.
     public static func hexEscape(_ byte: UInt8) -> String {

@@ -140,7 +140,7 @@ enum Overlays {
             return [.init("This request is no longer kept (the list holds the newest \(DashboardModel.requestCapacity)).", .dim)]
         }
         var lines: [DetailLine] = []
-        let unparsed = record.problem?.received != nil
+        let unparsed = record.isUnparsed
         // A request that was not parsed has no version of its own to show (its bytes are below).
         lines.append(.init("\(record.method) \(record.target) \(unparsed ? "(not parsed)" : record.version)", .bold))
         let status = record.status.map { "\($0) \(record.reason ?? "")" } ?? (record.isInFlight ? "no response yet" : "none sent")

@@ -1,9 +1,9 @@
 import NIOCore
 
-/// Counts a request's body and keeps its first bytes for the dashboard, which shows them (and
-/// replays them with curl) to someone checking what their client really sent; the same for a
-/// response body built in memory.
-struct RequestBodyCapture {
+/// Counts a body and keeps its first bytes for the dashboard: a request's, which it shows (and
+/// replays with curl) to someone checking what their client really sent, and a response body built
+/// in memory.
+struct BodyCapture {
     /// How much of a body is kept: enough for a form, a JSON document or a file's first lines, while
     /// the dashboard's 5,000 kept requests stay within ~10 MiB even if each had a body.
     static let previewLimit = 2048
