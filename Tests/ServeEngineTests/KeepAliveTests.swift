@@ -126,10 +126,7 @@ import Testing
     func aClosingAnswerLargerThanTheSocketBuffersArrivesWhole(variant: String) async throws {
         let parts = variant.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         let tree = try TempTree()
-        try tree.mkdir("many")
-        for index in 0..<2_000 {
-            try tree.write("many/a-rather-long-file-name-so-the-listing-grows-\(index).txt", "")
-        }
+        try tree.largeListingFolder("many", count: 2_000)
         let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
         defer { Task { await server.shutdown() } }
         let recorder = EventRecorder(server)

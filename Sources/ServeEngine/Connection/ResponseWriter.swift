@@ -212,6 +212,18 @@ public final class ResponseWriter {
         return end
     }
 
+    /// `writeLast(bodyBytes:_:)` for a response the kernel took whole in `writeDirectly`: it is over
+    /// now, in the same order of steps.
+    private func endedDirectly(bodyBytes: Int64) -> EventLoopFuture<Void> {
+        self.state = .ended
+        let close = self.connection.responseWillEnd(self)
+        self.bytesSent += bodyBytes
+        self.finish(.completed)
+        if close { self.connection.closeAfterResponse() }
+        self.connection.responseWritten()
+        return self.eventLoop.makeSucceededVoidFuture()
+    }
+
     /// Starts a response whose bytes the caller writes in full, status line and headers included
     /// (an `nph-` CGI script). `status` is what the caller found in its status line, for the log.
     /// Bodies then go out unchanged, even for HEAD, and the connection closes after the response.
@@ -227,9 +239,10 @@ public final class ResponseWriter {
     /// `Content-Length` is added from the body when absent (not for statuses without a body).
     ///
     /// The hot path of every small file, listing and error page, so it writes as little as it can:
-    /// the head, and a body up to `inlineBodyLimit` copied after it, as one buffer carrying the
+    /// the head, and a body up to `inlineBodyLimit` copied after it, as one buffer: one `write(2)`
+    /// straight to the socket when nothing else is queued, otherwise a channel write carrying the
     /// completion promise (a larger body is a second write carrying it). With `Content-Length`
-    /// framing the end is no bytes. The body is counted when that write completes.
+    /// framing the end is no bytes. The body is counted when the kernel has taken it.
     @discardableResult
     public func respond(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: IOData?) -> EventLoopFuture<Void> {
         guard self.state == .idle else { return self.eventLoop.makeSucceededVoidFuture() }
@@ -289,9 +302,15 @@ public final class ResponseWriter {
     }
 
     /// The head's buffer (holding any inlined body), then `body` as a second write; `bodyBytes` is
-    /// the body's size either way, counted as sent once the last write completes.
+    /// the body's size either way, counted as sent once the last write completes. A response that is
+    /// the one buffer goes straight to the socket when it can (`HTTPConnectionHandler.writeDirectly`)
+    /// and is over at once; what the kernel did not take goes through the channel.
     private func writeLast(head buffer: ByteBuffer, bodyBytes: Int, separately body: IOData?) -> EventLoopFuture<Void> {
-        self.writeLast(bodyBytes: Int64(bodyBytes)) { promise in
+        var buffer = buffer
+        if body == nil, self.connection.writeDirectly(&buffer) {
+            return self.endedDirectly(bodyBytes: Int64(bodyBytes))
+        }
+        return self.writeLast(bodyBytes: Int64(bodyBytes)) { promise in
             if let body {
                 self.connection.writeBytes(.byteBuffer(buffer), promise: nil)
                 self.connection.writeBytes(body, promise: promise)

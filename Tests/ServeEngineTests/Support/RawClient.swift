@@ -113,6 +113,21 @@ final class RawClient: @unchecked Sendable {
         return true
     }
 
+    /// Reads what arrives into the buffer (kept for the next `readResponse`) until `count` bytes
+    /// came or none for `quietMilliseconds`; returns how many came.
+    @discardableResult
+    func receive(upTo count: Int, quietMilliseconds: Int32 = 500) throws -> Int {
+        var received = 0
+        while received < count {
+            var poller = pollfd(fd: self.fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, quietMilliseconds) > 0 else { break }
+            let before = self.buffer.count
+            guard try self.fill() else { break }
+            received += self.buffer.count - before
+        }
+        return received
+    }
+
     /// Reads until EOF and returns everything not consumed yet.
     func readToEOF() throws -> [UInt8] {
         while try self.fill() {}

@@ -71,6 +71,15 @@ final class TempTree {
         try FileManager.default.createDirectory(atPath: self.root + "/" + path, withIntermediateDirectories: true)
     }
 
+    /// A folder of `count` empty files with long names: its listing is larger than the socket
+    /// buffers (about 110 bytes a row).
+    func largeListingFolder(_ path: String, count: Int) throws {
+        try self.mkdir(path)
+        for index in 0..<count {
+            try self.write("\(path)/a-rather-long-file-name-so-the-listing-grows-\(index).txt", "")
+        }
+    }
+
     func symlink(_ path: String, to target: String) throws {
         try FileManager.default.createSymbolicLink(atPath: self.root + "/" + path, withDestinationPath: target)
     }
