@@ -267,21 +267,53 @@ func openFiles(under folder: String) -> Int {
         #expect(names(old) == expected + ["Connection"])
         #expect(old.header("connection") == "keep-alive")
         #expect(old.bodyText == "same text")
+        // Each answer below differs from the one before it in one respect only (the whole answer
+        // is kept between requests, see `PreparedAnswer`): the `Connection` field, then the version.
+        let again = try exchange("GET /kept.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(names(again) == expected)
         let last = try exchange("GET /kept.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(names(last) == expected + ["Connection"])
         #expect(last.header("connection") == "close")
         #expect(last.bodyText == "same text")
         #expect(try client.isClosedByPeer())
+        let older = try server.client().get("/kept.txt", version: "HTTP/1.0")
+        #expect("\(older.version) \(older.status)" == "HTTP/1.0 200")
+        #expect(older.header("connection") == "close")
+        #expect(older.bodyText == "same text")
         // The dashboard's detail shows the fields as sent.
-        #expect(recorder.waitFor { _ in recorder.finished.count == 6 })
+        #expect(recorder.waitFor { _ in recorder.finished.count == 8 })
         let started = recorder.events.compactMap { if case .responseStarted(let s) = $0 { s } else { nil } }
-        try #require(started.count == 6)
-        for (event, response) in zip(started, [ordinary, first, hit, head, old, last]) {
+        try #require(started.count == 8)
+        for (event, response) in zip(started, [ordinary, first, hit, head, old, again, last, older]) {
             #expect(event.headers.map(\.name) == names(response))
             #expect(event.headers.first("server") == response.header("server"))
             #expect(event.headers.first("connection") == response.header("connection"))
         }
-        #expect(started.map(\.expectedBodyBytes) == [9, 9, 9, 0, 9, 9])
+        #expect(started.map(\.expectedBodyBytes) == [9, 9, 9, 0, 9, 9, 9, 9])
+        withExtendedLifetime(tree) {}
+    }
+
+    /// A cached file's whole answer is built once and sent again; its `Date` must still follow the
+    /// clock: once the second turns, the next answer carries the new date (and the same body).
+    @Test func aPreparedAnswerFollowsTheClock() async throws {
+        let tree = try TempTree()
+        let path = try tree.write("kept.txt", "same text")
+        try #require(self.waitUntilSettled(path))
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        _ = try client.get("/kept.txt")  // opened, bytes read
+        let before = try client.get("/kept.txt")  // the prepared answer
+        let date = try #require(before.header("date"))
+        // Wait (on the clock, not a fixed time) until the second of that date has passed.
+        #expect(waitUntil(seconds: 5) { HTTPDate.format(secondsSinceEpoch: Int64(time(nil))) != date })
+        let after = try client.get("/kept.txt")
+        let now = Int64(time(nil))
+        #expect(after.header("date") != date)
+        // This second's date (or the last one's, if the second turned since the answer).
+        #expect([now, now - 1].map { HTTPDate.format(secondsSinceEpoch: $0) }.contains(after.header("date") ?? ""))
+        #expect(after.bodyText == "same text")
+        #expect(after.header("etag") == before.header("etag"))
         withExtendedLifetime(tree) {}
     }
 }

@@ -466,11 +466,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
 
     func dateHeader() -> String { self.loop?.dateCache.current() ?? HTTPDate.format(secondsSinceEpoch: EventTime.now().secondsSinceEpoch) }
 
-    /// The `Server` and `Date` field lines as bytes (see `DateHeaderCache.fieldLines`).
-    func serverAndDateLines() -> ByteBuffer {
+    /// The `Server` and `Date` field lines as bytes (see `DateHeaderCache.fieldLines`), and a
+    /// version that changes whenever they do (`nil`: not tracked, without the loop's cache).
+    func serverAndDateLines() -> (bytes: ByteBuffer, version: Int?) {
         let server = self.server.configuration.serverSoftware
-        if let cache = self.loop?.dateCache { return cache.fieldLines(server: server) }
-        return DateHeaderCache().fieldLines(server: server)
+        if let cache = self.loop?.dateCache { return (cache.fieldLines(server: server), cache.linesVersion) }
+        return (DateHeaderCache().fieldLines(server: server), nil)
     }
 
     /// Queues response bytes (the writer frames them).

@@ -93,6 +93,31 @@ enum ResponseEncoding {
     }
 }
 
+/// The bytes of a whole answer (status line, fields, body) kept to be sent again while it would
+/// come out the same: a cached small file's `200`, which differs between requests only in the
+/// `Date` line (once a second per event loop) and the `Connection` field. Sending it again is a
+/// reference to the same buffer, not a copy. One belongs to one event loop's cache entry.
+final class PreparedAnswer {
+    /// What the bytes depend on besides the entry itself.
+    struct Key: Equatable {
+        var status: UInt
+        var version: HTTPVersion
+        var connection: String?
+        var withBody: Bool
+        /// `DateHeaderCache.linesVersion` of the `Server` and `Date` lines inside.
+        var lines: Int
+    }
+
+    private var key: Key?
+    private var kept = ByteBuffer()
+
+    /// The bytes kept for `key`, if those are the ones kept.
+    func bytes(for key: Key) -> ByteBuffer? { self.key == key ? self.kept : nil }
+
+    /// Keeps `bytes` as the answer for `key` (replacing the one kept before).
+    func keep(_ bytes: ByteBuffer, for key: Key) { (self.key, self.kept) = (key, bytes) }
+}
+
 extension HTTPVersion {
     /// `HTTP/1.1`, as `description` says, without building the text for the two usual versions
     /// (every request's events carry it).

@@ -330,9 +330,16 @@ public final class ResponseWriter {
     /// `respond(status:headers:body:)` for fields encoded ahead: `fields` are `headers` as
     /// `ResponseEncoding.encodedFields` writes them, and must include `Content-Length` (the size of
     /// `body`, or for HEAD the size a GET would send). A cached file's answer is the same every time
-    /// but for the writer's own fields, so only those are encoded per request.
+    /// but for the writer's own fields, so only those are encoded per request; with `prepared`, the
+    /// whole answer is built once and sent again while it would come out the same.
     @discardableResult
-    func respond(status: HTTPResponseStatus, headers: HTTPHeaders, encodedFields fields: ByteBuffer, body: ByteBuffer) -> EventLoopFuture<Void> {
+    func respond(
+        status: HTTPResponseStatus,
+        headers: HTTPHeaders,
+        encodedFields fields: ByteBuffer,
+        body: ByteBuffer,
+        prepared: PreparedAnswer? = nil
+    ) -> EventLoopFuture<Void> {
         guard self.state == .idle else { return self.eventLoop.makeSucceededVoidFuture() }
         let code = status.code
         precondition(code >= 200 && code != 204 && code != 304, "a status that cannot have a body has no Content-Length")
@@ -349,11 +356,23 @@ public final class ResponseWriter {
             expectedBodyBytes: self.suppressBody ? 0 : self.expectedBodyBytes
         )
         let sent = self.suppressBody ? 0 : body.readableBytes
+        let lines = self.connection.serverAndDateLines()
+        let key = lines.version.map {
+            PreparedAnswer.Key(status: status.code, version: self.responseVersion, connection: connection, withBody: sent > 0, lines: $0)
+        }
+        if let prepared, let key, let bytes = prepared.bytes(for: key) {
+            return self.writeLast(head: bytes, bodyBytes: sent, separately: nil)
+        }
         var buffer = Self.allocator.buffer(capacity: 128 + fields.readableBytes + Self.inlinedBytes(of: sent))
         ResponseEncoding.writeStatusLine(version: self.responseVersion, status: status, into: &buffer)
         buffer.writeImmutableBuffer(fields)
-        self.writeOwnFields(connection: connection, into: &buffer)
+        self.writeOwnFields(lines: lines.bytes, connection: connection, into: &buffer)
         buffer.writeStaticString("\r\n")
+        if let prepared, let key, sent <= Self.inlineBodyLimit {
+            if sent > 0 { buffer.writeImmutableBuffer(body) }
+            prepared.keep(buffer, for: key)
+            return self.writeLast(head: buffer, bodyBytes: sent, separately: nil)
+        }
         return self.writeLast(head: &buffer, bytes: sent == 0 ? nil : body)
     }
 
@@ -461,9 +480,10 @@ public final class ResponseWriter {
         if let connection { headers.add(name: "Connection", value: connection) }
     }
 
-    /// The writer's own fields as bytes, as `addOwnFields` adds them.
-    private func writeOwnFields(connection: String?, into buffer: inout ByteBuffer) {
-        buffer.writeImmutableBuffer(self.connection.serverAndDateLines())
+    /// The writer's own fields as bytes, as `addOwnFields` adds them: `lines` are the connection's
+    /// `serverAndDateLines()`.
+    private func writeOwnFields(lines: ByteBuffer, connection: String?, into buffer: inout ByteBuffer) {
+        buffer.writeImmutableBuffer(lines)
         if let connection { ResponseEncoding.writeField("Connection", connection, into: &buffer) }
     }
 

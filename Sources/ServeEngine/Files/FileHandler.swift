@@ -103,6 +103,7 @@ final class FileResponder: RequestResponder {
             baseHeaders: entry.headers,
             encodedHeaders: entry.encodedHeaders,
             content: entry.content,
+            prepared: entry.answer,
             writer: writer
         )
         return true
@@ -233,6 +234,7 @@ final class FileResponder: RequestResponder {
                     baseHeaders: baseHeaders,
                     encodedHeaders: entry.encodedHeaders,
                     content: content,
+                    prepared: entry.answer,
                     writer: writer
                 )
                 return
@@ -258,18 +260,20 @@ final class FileResponder: RequestResponder {
 
     /// Answers with the file: 304, 416, or its bytes (all or a range). `content`, when the cache
     /// holds the file's bytes, makes the answer one write; otherwise `FileTransfer` sends it.
-    /// `encodedHeaders`, the cache's `baseHeaders` as bytes, serve a full answer with `content`.
+    /// `encodedHeaders`, the cache's `baseHeaders` as bytes, serve a full answer with `content`,
+    /// built once in the cache entry's `prepared`.
     private func sendFile(
         _ handle: NIOFileHandle,
         attributes: FileAttributes,
         baseHeaders: HTTPHeaders,
         encodedHeaders: ByteBuffer? = nil,
         content: ByteBuffer? = nil,
+        prepared: PreparedAnswer? = nil,
         writer: ResponseWriter
     ) {
         let plan = FilePlanner.plan(headers: writer.request.head.headers, attributes: attributes)
         if case .full = plan, let content, let encodedHeaders, content.readableBytes == attributes.size {
-            writer.respond(status: .ok, headers: baseHeaders, encodedFields: encodedHeaders, body: content)
+            writer.respond(status: .ok, headers: baseHeaders, encodedFields: encodedHeaders, body: content, prepared: prepared)
             self.closeFile()
             return
         }

@@ -32,6 +32,8 @@ final class OpenFileCache: @unchecked Sendable {
         /// The bytes of a small file that had not changed for a while when read (see
         /// `readContent`): its answers go out as one write, head and body, with no `sendfile`.
         let content: ByteBuffer?
+        /// The whole `200` answer with `content`, built on the first request that sends it.
+        let answer = PreparedAnswer()
         /// Small enough to keep its bytes, but changed too recently when it was opened.
         fileprivate var awaitsContent = false
         fileprivate var users = 0

@@ -118,6 +118,8 @@ final class DateHeaderCache: @unchecked Sendable {
     private var lines = ByteBuffer()
     private var linesSecond = Int64.min
     private var linesServer = ""
+    /// Counts the times `lines` was rebuilt: equal versions mean equal lines.
+    private(set) var linesVersion = 0
 
     /// The current `Date` value.
     func current() -> String {
@@ -132,6 +134,7 @@ final class DateHeaderCache: @unchecked Sendable {
             ResponseEncoding.writeField("Server", server, into: &buffer)
             ResponseEncoding.writeField("Date", self.cache.value(forSecondsSinceEpoch: second, HTTPDate.format), into: &buffer)
             (self.lines, self.linesSecond, self.linesServer) = (buffer, second, server)
+            self.linesVersion &+= 1
         }
         return self.lines
     }
