@@ -80,7 +80,8 @@ final class OpenFileCache: @unchecked Sendable {
     /// Files larger than this are not kept (their per-request cost is in the copying, not the open).
     static let maxFileSize: Int64 = 1 << 20
     static let capacity = 128
-    /// Files up to this size also keep their bytes (at most `capacity` × this per event loop).
+    /// Files up to this size also keep their bytes (at most `capacity` × this per event loop, and
+    /// about as much again for the answers prepared from them, see `Entry.answer`).
     static let maxContentSize: Int64 = 16 * 1024
     /// Content is kept only for a file whose last change is at least this old when it is read.
     /// File times advance in clock ticks (milliseconds), so a write in the same tick as the read
