@@ -113,8 +113,6 @@ import Testing
         #expect(page.contains("Error code explanation: 404 - Nothing matches the given URI."))
     }
 
-    /// Token characters (methods, header names) against host characters: each class exactly as its RFC
-    /// lists it, over all 256 bytes.
     /// The one pass over every request's fields: the block's size as sent, and its Host fields
     /// whatever their case (and only those: other four-letter names are not Host).
     @Test func headerScanSizesTheBlockAndFindsEachHost() {
@@ -129,6 +127,21 @@ import Testing
         #expect(HeaderScan(HTTPHeaders([("Host", "")])).hostProblem(version: .http1_1) == nil)
     }
 
+    /// The same pass notes whether a field may be a condition or a range, or `Expect`, whatever its
+    /// case. When it says none, a file's answer skips the planner's lookups, so it must never miss one.
+    @Test func headerScanNotesConditionsAndExpect() {
+        for name in ["If-None-Match", "if-modified-since", "RANGE", "If-Range"] {
+            let scan = HeaderScan(HTTPHeaders([("Host", "x"), (name, "v")]))
+            #expect(scan.mayHaveConditions, "\(name)")
+            #expect(!scan.mayHaveExpect, "\(name)")
+        }
+        let plain = HeaderScan(HTTPHeaders([("Host", "x"), ("User-Agent", "wrk"), ("Accept", "*/*"), ("Cookie", "a=b"), ("Referer", "r")]))
+        #expect(!plain.mayHaveConditions && !plain.mayHaveExpect)
+        #expect(HeaderScan(HTTPHeaders([("EXPECT", "100-continue")])).mayHaveExpect)
+    }
+
+    /// Token characters (methods, header names) against host characters: each class exactly as its RFC
+    /// lists it, over all 256 bytes.
     @Test func byteClassesMatchTheirGrammars() {
         let alphanumeric = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
         let token = alphanumeric.union("!#$%&'*+-.^_`|~".utf8)

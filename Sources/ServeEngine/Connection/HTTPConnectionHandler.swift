@@ -226,7 +226,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         let configuration = self.server.configuration
         let keepAlive = configuration.protocolVersion == .http1_1 && head.isKeepAlive
         guard self.machine.headReceived(keepAlive: keepAlive, now: now) else { return }
-        let writer = self.beginRequest(head, now: now)
+        let fields = HeaderScan(head.headers)
+        let writer = self.beginRequest(head, now: now, fields: fields)
 
         // RFC 9112 §3: python reads at most 65,536 bytes of request line.
         let lineLength = head.method.rawValue.utf8.count + head.uri.utf8.count + 12
@@ -236,7 +237,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         }
         // NIO's decoder counts the request target in its header-size budget (its field count is
         // exact): the exact size check is here.
-        let fields = HeaderScan(head.headers)
         if fields.bytes > configuration.maxHeaderBytes {
             writer.respond(error: HTTPError(.init(statusCode: 431), message: "Request header fields too large"), closeConnection: true)
             return
@@ -260,7 +260,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             return
         }
         // RFC 9110 §10.1.1.
-        if let expectation = head.headers.first(name: "expect") {
+        if fields.mayHaveExpect, let expectation = head.headers.first(name: "expect") {
             guard expectation.lowercased() == "100-continue" else {
                 writer.respond(error: HTTPError(.expectationFailed), closeConnection: true)
                 return
@@ -283,15 +283,17 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         )
     }
 
-    /// Counts the request, publishes `requestReceived` and makes its writer.
-    private func beginRequest(_ head: HTTPRequestHead, now: Int64) -> ResponseWriter {
+    /// Counts the request, publishes `requestReceived` and makes its writer. `fields` (when the head
+    /// was parsed) tell the request which fields it may have.
+    private func beginRequest(_ head: HTTPRequestHead, now: Int64, fields: HeaderScan? = nil) -> ResponseWriter {
         self.requestCount += 1
-        let request = Request(
+        var request = Request(
             id: RequestID(connection: self.id, index: self.requestCount),
             head: head,
             peer: self.peer,
             local: self.local
         )
+        if let fields { request.mayHaveConditions = fields.mayHaveConditions }
         // The dashboard's live detail; without one, or over the budget in a flood, only the
         // request's outcome is published.
         let detail = self.loop?.detailBudget?.allows(now: now) ?? true
@@ -727,14 +729,31 @@ struct HeaderScan {
     private(set) var hostCount = 0
     /// The first `Host` value.
     private(set) var host: String?
+    /// Whether a field may be `If-None-Match`, `If-Modified-Since`, `Range` or `If-Range`: one
+    /// whose name has the length and first letter of one (`false` means none is there, so a file's
+    /// answer needs no further look at the fields).
+    private(set) var mayHaveConditions = false
+    /// Whether a field may be `Expect` (same test).
+    private(set) var mayHaveExpect = false
 
     init(_ headers: HTTPHeaders) {
         for (name, value) in headers {
             let nameLength = name.utf8.count
             self.bytes += nameLength + value.utf8.count + 4
-            guard nameLength == 4, Self.isHostName(name) else { continue }
-            self.hostCount += 1
-            if self.host == nil { self.host = value }
+            switch nameLength {
+            case 4:
+                guard Self.isHostName(name) else { continue }
+                self.hostCount += 1
+                if self.host == nil { self.host = value }
+            case 5, 8, 13, 17:
+                // range; if-range, if-none-match, if-modified-since
+                let first = (name.utf8.first ?? 0) | 0x20
+                if first == (nameLength == 5 ? UInt8(ascii: "r") : UInt8(ascii: "i")) { self.mayHaveConditions = true }
+            case 6:
+                if (name.utf8.first ?? 0) | 0x20 == UInt8(ascii: "e") { self.mayHaveExpect = true }
+            default:
+                continue
+            }
         }
     }
 

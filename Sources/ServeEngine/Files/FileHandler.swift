@@ -271,7 +271,8 @@ final class FileResponder: RequestResponder {
         prepared: PreparedAnswer? = nil,
         writer: ResponseWriter
     ) {
-        let plan = FilePlanner.plan(headers: writer.request.head.headers, attributes: attributes)
+        let request = writer.request
+        let plan = request.mayHaveConditions ? FilePlanner.plan(headers: request.head.headers, attributes: attributes) : .full
         if case .full = plan, let content, let encodedHeaders, content.readableBytes == attributes.size {
             writer.respond(status: .ok, headers: baseHeaders, encodedFields: encodedHeaders, body: content, prepared: prepared)
             self.closeFile()

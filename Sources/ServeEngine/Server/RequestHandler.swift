@@ -8,6 +8,10 @@ public struct Request: Sendable {
     public let head: HTTPRequestHead
     public let peer: SocketAddress?
     public let local: SocketAddress?
+    /// Whether the head may hold a conditional or range field (`HeaderScan.mayHaveConditions`):
+    /// `false` lets a file's answer skip `FilePlanner`'s lookups. `true` unless the connection
+    /// scanned the fields.
+    var mayHaveConditions = true
 
     public init(id: RequestID, head: HTTPRequestHead, peer: SocketAddress?, local: SocketAddress?) {
         self.id = id
