@@ -229,21 +229,29 @@ import Testing
         })
     }
 
-    /// A connection's next request sees a root change (its loop had served the old root just before).
+    /// A connection's next request sees a root change (its loop had served the old root just before),
+    /// also for a name both roots have: the open-file cache keys files by their path under the root.
     @Test func aKeptAliveConnectionsNextRequestUsesTheNewRoot() async throws {
         let old = try TempTree()
         let new = try TempTree()
         try old.write("a.txt", "old a")
         try new.write("b.txt", "new b")
+        try old.write("same.txt", "the old one")
+        try new.write("same.txt", "the new one")
         let server = try await TestServer.start(handlers: [FileHandler()], directory: old.root)
         defer { Task { await server.shutdown() } }
         let client = try server.client()
         #expect(try client.get("/a.txt").bodyText == "old a")
+        #expect(try client.get("/same.txt").bodyText == "the old one")
+        #expect(try client.get("/same.txt").bodyText == "the old one")  // a cache hit
         try server.server.changeRoot(to: new.root)
         #expect(try client.get("/b.txt").bodyText == "new b")
         #expect(try client.get("/a.txt").status == 404)
+        #expect(try client.get("/same.txt").bodyText == "the new one")
+        #expect(try client.get("/same.txt").bodyText == "the new one")
         try server.server.changeRoot(to: old.root)
         #expect(try client.get("/a.txt").bodyText == "old a")
+        #expect(try client.get("/same.txt").bodyText == "the old one")
     }
 
     @Test func badRootIsRefusedAndTheOldRootKeepsServing() async throws {

@@ -31,10 +31,11 @@ public struct FileHandler: RequestHandler {
 
 /// What the thread pool found for a request path.
 enum FileLookup: Sendable {
-    /// An open regular file: descriptor, what `fstat` said of it, the name for the content type, the
-    /// path it may be cached under (`nil` for an index file, which stands for its folder), and its
-    /// bytes when it is small and settled enough to keep (`OpenFileCache.readContent`).
-    case file(descriptor: CInt, status: FileSystemProbe.Status, name: String, cachePath: String?, content: ByteBuffer?)
+    /// An open regular file: descriptor, what `fstat` said of it, the name for the content type, its
+    /// path, the key it may be cached under (its path relative to the root; `nil` for an index file,
+    /// which stands for its folder), and its bytes when it is small and settled enough to keep
+    /// (`OpenFileCache.readContent`).
+    case file(descriptor: CInt, status: FileSystemProbe.Status, name: String, path: String, cacheKey: String?, content: ByteBuffer?)
     /// A folder asked for without its trailing slash.
     case redirect(location: String)
     /// A rendered listing.
@@ -60,8 +61,8 @@ final class FileResponder: RequestResponder {
         let request = writer.request
         let environment = writer.environment
         // A path in normal form names its cache entry as it is: no decoding on a hit.
-        let plain = SafePath.plainPath(request.rawPath, under: environment.root.path)
-        if let plain, self.answeredFromCache(plain, writer: writer) { return }
+        let plain = SafePath.plainPath(request.rawPath)
+        if let plain, self.answeredFromCache(String(plain), writer: writer) { return }
         let resolved: SafePath.Resolved
         do {
             resolved = try SafePath.resolve(request.rawPath)
@@ -74,7 +75,7 @@ final class FileResponder: RequestResponder {
         }
         // Other spellings of a file (`%41`, `//`, `./`); a plain path has been looked up already.
         if plain == nil, !resolved.hasTrailingSlash, !resolved.components.isEmpty,
-            self.answeredFromCache(resolved.path(under: environment.root.path), writer: writer)
+            self.answeredFromCache(resolved.relativePath, writer: writer)
         {
             return
         }
@@ -92,10 +93,12 @@ final class FileResponder: RequestResponder {
         }
     }
 
-    /// Answers with the cache's entry for `path` when it holds one still naming the same file (served
-    /// moments ago, unchanged since): no thread-pool hop.
-    private func answeredFromCache(_ path: String, writer: ResponseWriter) -> Bool {
-        guard let cache = writer.environment.fileCache, let entry = cache.acquire(path) else { return false }
+    /// Answers with the cache's entry for `key` (a path relative to the root) when it holds one still
+    /// naming the same file (served moments ago, unchanged since): no thread-pool hop.
+    private func answeredFromCache(_ key: String, writer: ResponseWriter) -> Bool {
+        guard let cache = writer.environment.fileCache, let entry = cache.acquire(key, root: writer.environment.root.path) else {
+            return false
+        }
         self.cached = (cache, entry)
         self.sendFile(
             entry.handle,
@@ -150,7 +153,7 @@ final class FileResponder: RequestResponder {
                 let candidate = SafePath.join(path, [index])
                 guard case .success(let found) = FileSystemProbe.status(candidate), found.isRegular else { continue }
                 if !configuration.followSymlinks, !FileSystemProbe.isInside(candidate, root: root) { continue }
-                return Self.open(candidate, name: index, cachePath: nil)
+                return Self.open(candidate, name: index, cacheKey: nil)
             }
             switch FileSystemProbe.list(path, includeHidden: configuration.showHidden) {
             case .failure(let error):
@@ -180,18 +183,21 @@ final class FileResponder: RequestResponder {
         if !protectedFolders.isEmpty, FileSystemProbe.isInside(path, anyOf: protectedFolders, root: root) {
             return .error(HTTPError(.forbidden, message: "CGI scripts are run, not served"))
         }
-        return Self.open(path, name: resolved.components.last ?? "", cachePath: path)
+        return Self.open(path, name: resolved.components.last ?? "", cacheKey: resolved.relativePath)
     }
 
-    private static func open(_ path: String, name: String, cachePath: String?) -> FileLookup {
+    /// Opens the file at `path`; `cacheKey` (its path relative to the root) when the open-file cache
+    /// may keep it.
+    private static func open(_ path: String, name: String, cacheKey: String?) -> FileLookup {
         switch FileSystemProbe.openRegularFile(path) {
         case .success(let (fd, status)):
             .file(
                 descriptor: fd,
                 status: status,
                 name: name,
-                cachePath: cachePath,
-                content: cachePath == nil
+                path: path,
+                cacheKey: cacheKey,
+                content: cacheKey == nil
                     ? nil : OpenFileCache.readContent(descriptor: fd, status: status, now: WallClock.nanosecondsSinceEpoch())
             )
         case .failure(let error): .error(error.httpError)
@@ -202,7 +208,7 @@ final class FileResponder: RequestResponder {
 
     private func respond(with lookup: FileLookup) {
         guard let writer = self.writer, !self.cancelled else {
-            if case .file(let fd, _, _, _, _) = lookup { close(fd) }
+            if case .file(let fd, _, _, _, _, _) = lookup { close(fd) }
             return
         }
         switch lookup {
@@ -221,11 +227,19 @@ final class FileResponder: RequestResponder {
                 headers: ["Content-Type": contentType, "Cache-Control": "no-cache"],
                 body: ByteBuffer(string: body)
             )
-        case .file(let fd, let status, let name, let cachePath, let content):
+        case .file(let fd, let status, let name, let path, let cacheKey, let content):
             let attributes = status.attributes
             let baseHeaders = Self.baseHeaders(attributes: attributes, name: name)
-            if let cachePath, let cache = writer.environment.fileCache,
-                let entry = cache.insert(path: cachePath, descriptor: fd, status: status, headers: baseHeaders, content: content)
+            if let cacheKey, let cache = writer.environment.fileCache,
+                let entry = cache.insert(
+                    path: path,
+                    key: cacheKey,
+                    root: writer.environment.root.path,
+                    descriptor: fd,
+                    status: status,
+                    headers: baseHeaders,
+                    content: content
+                )
             {
                 self.cached = (cache, entry)
                 self.sendFile(

@@ -21,6 +21,9 @@ import NIOPosix
 /// `@unchecked Sendable`: each instance belongs to one event loop and is used only on it.
 final class OpenFileCache: @unchecked Sendable {
     final class Entry {
+        /// The file's path relative to the served root, as requests name it (see `acquire`).
+        let key: String
+        /// Its absolute path, checked by `stat` on each hit.
         let path: String
         let handle: NIOFileHandle
         let attributes: FileAttributes
@@ -41,6 +44,7 @@ final class OpenFileCache: @unchecked Sendable {
         fileprivate var lastUsed: Int64
 
         fileprivate init(
+            key: String,
             path: String,
             handle: NIOFileHandle,
             attributes: FileAttributes,
@@ -49,6 +53,7 @@ final class OpenFileCache: @unchecked Sendable {
             content: ByteBuffer?,
             now: Int64
         ) {
+            self.key = key
             self.path = path
             self.handle = handle
             self.attributes = attributes
@@ -94,6 +99,8 @@ final class OpenFileCache: @unchecked Sendable {
     private let now: () -> Int64
     private let wallClock: () -> Int64
     private var entries: [String: Entry] = [:]
+    /// The served root the entries' keys are relative to.
+    private var root: String?
     private var sweep: Scheduled<Void>?
 
     /// - Parameter now: monotonic nanoseconds (tests pass a fake clock).
@@ -110,13 +117,15 @@ final class OpenFileCache: @unchecked Sendable {
 
     var count: Int { self.entries.count }
 
-    /// The open entry for `path` when it is still the same file; the caller must `release` it.
-    func acquire(_ path: String) -> Entry? {
+    /// The open entry for `key` (a path relative to `root`, `SafePath.Resolved.relativePath`) when it
+    /// is still the same file; the caller must `release` it. Keys are relative so that a hit needs
+    /// no path built (a short key is not even allocated); a different root empties the cache.
+    func acquire(_ key: String, root: String = "") -> Entry? {
         self.eventLoop.assertInEventLoop()
-        guard let entry = self.entries[path] else { return nil }
+        guard self.isServing(root), let entry = self.entries[key] else { return nil }
         var info = stat()
         // `withCString`: passing the String straight to `stat` copied it into a new array each time.
-        guard path.withCString({ stat($0, &info) }) == 0, Identity(info) == entry.identity, info.st_mode & S_IFMT == S_IFREG else {
+        guard entry.path.withCString({ stat($0, &info) }) == 0, Identity(info) == entry.identity, info.st_mode & S_IFMT == S_IFREG else {
             self.evict(entry)
             return nil
         }
@@ -135,6 +144,8 @@ final class OpenFileCache: @unchecked Sendable {
     /// come from `fstat` on the descriptor: the file actually opened, not whatever the path is now.
     func insert(
         path: String,
+        key: String? = nil,
+        root: String = "",
         descriptor: CInt,
         status: FileSystemProbe.Status,
         headers: HTTPHeaders,
@@ -142,10 +153,13 @@ final class OpenFileCache: @unchecked Sendable {
     ) -> Entry? {
         self.eventLoop.assertInEventLoop()
         guard status.attributes.size <= Self.maxFileSize else { return nil }
-        if let old = self.entries[path] { self.evict(old) }
+        _ = self.isServing(root)
+        let key = key ?? path
+        if let old = self.entries[key] { self.evict(old) }
         if self.entries.count >= Self.capacity { self.evictLeastRecentlyUsed() }
         let now = self.now()
         let entry = Entry(
+            key: key,
             path: path,
             handle: NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor),
             attributes: status.attributes,
@@ -158,7 +172,7 @@ final class OpenFileCache: @unchecked Sendable {
         entry.awaitsContent =
             content == nil && status.identity.size <= Self.maxContentSize
             && !Self.isSettled(status.identity, now: self.wallClock())
-        self.entries[path] = entry
+        self.entries[key] = entry
         self.scheduleSweep()
         return entry
     }
@@ -199,6 +213,15 @@ final class OpenFileCache: @unchecked Sendable {
     }
 
     /// Closes every entry not in use (server stop, descriptor shortage).
+    /// Whether the entries are relative to `root`; if not, they are dropped and `root` is served
+    /// from now on (the served folder changed). Comparing the same string is one pointer test.
+    private func isServing(_ root: String) -> Bool {
+        if root == self.root { return true }
+        if self.root != nil { self.removeAll() }
+        self.root = root
+        return false
+    }
+
     func removeAll() {
         self.eventLoop.assertInEventLoop()
         for entry in Array(self.entries.values) { self.evict(entry) }
@@ -209,7 +232,7 @@ final class OpenFileCache: @unchecked Sendable {
     private func evict(_ entry: Entry) {
         guard !entry.evicted else { return }
         entry.evicted = true
-        if self.entries[entry.path] === entry { self.entries[entry.path] = nil }
+        if self.entries[entry.key] === entry { self.entries[entry.key] = nil }
         if entry.users == 0 { try? entry.handle.close() }
     }
 
