@@ -59,4 +59,33 @@ import Testing
         #expect(bus.totals.requests == 3)
         #expect(bus.totals.requestsWithoutDetail == 2)
     }
+
+    /// Each event loop publishes into its own shard. A drain takes every shard's events, keeping
+    /// each shard's order; totals, drops and counts are summed exactly; each shard drops its own
+    /// oldest when full.
+    @Test func shardsAreDrainedTogetherWithExactTotals() {
+        let bus = EventBus(capacity: 6, shards: 3)
+        let loops = (1...2).map { bus.publisher(shard: $0) }
+        #expect(bus.publisher(shard: 4).shard == 1)
+        for index in 0..<4 {
+            loops[0].publish(.requestFinished(.fixture(method: "GET", target: "/a\(index)", status: 200, bytes: 5)), addingBytes: 5)
+        }
+        loops[1].publish(.requestFinished(.fixture(method: "GET", target: "/b", status: 404, bytes: 7)), addingBytes: 7)
+        bus.publish(.log(LogLine(level: .info, message: "shared")))
+        let totals = bus.totals
+        #expect(totals.requests == 5 && totals.count(statusClass: 2) == 4 && totals.count(statusClass: 4) == 1)
+        #expect(totals.bytesSent == 27)
+        let batch = bus.drain()
+        let targets = batch.events.compactMap { if case .requestFinished(let f) = $0 { f.target } else { nil } }
+        // Two kept per shard: the first loop's two oldest were dropped, its order kept.
+        #expect(targets.filter { $0.hasPrefix("/a") } == ["/a2", "/a3"])
+        #expect(targets.contains("/b"))
+        #expect(batch.events.contains { if case .log(let line) = $0 { line.message == "shared" } else { false } })
+        #expect(batch.events.count == 4)
+        #expect(batch.droppedTotal == 2)
+        #expect(batch.publishedTotal == 6)
+        #expect(batch.totals == totals)
+        #expect(bus.drain().events.isEmpty)
+        #expect(bus.totals == totals)
+    }
 }

@@ -38,6 +38,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     private var context: ChannelHandlerContext?
     /// The caches and timers of the connection's event loop (set in `handlerAdded`).
     private var loop: LoopState?
+    /// Where this connection's events go: its loop's shard of the bus (set in `handlerAdded`).
+    private var events: EventPublisher
     private let id: ConnectionID
     private(set) var peerDescription = "-"
     private var peer: SocketAddress?
@@ -76,6 +78,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         self.server = server
         self.tracker = tracker
         self.id = server.makeConnectionID()
+        self.events = server.bus.publisher(shard: 0)
         self.sendBuffer = SendBufferPolicy(server.configuration.sendBufferThresholds)
         self.machine = ConnectionStateMachine(
             now: WallClock.monotonicNanoseconds(),
@@ -87,7 +90,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.loop = self.server.loopState(for: context.eventLoop)
+        let loop = self.server.loopState(for: context.eventLoop)
+        self.loop = loop
+        self.events = loop.events
         if context.channel.isActive { self.becameActive(context: context) }
     }
 
@@ -109,7 +114,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         let names = self.loop?.addressNames ?? AddressNames()
         self.peerDescription = names.peer(self.peer)
         self.server.registry.add(self.id, context.channel)
-        self.server.bus.publish(
+        self.events.publish(
             .connectionOpened(
                 ConnectionOpened(
                     id: self.id,
@@ -139,7 +144,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             let reason =
                 self.closeReason
                 ?? (self.server.stopping.load(ordering: .relaxed) ? .serverStopping : .clientClosed)
-            self.server.bus.publish(
+            self.events.publish(
                 .connectionClosed(
                     ConnectionClosed(id: self.id, reason: reason, requestsServed: self.requestCount, time: .now())
                 )
@@ -298,7 +303,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         // request's outcome is published.
         let detail = self.loop?.detailBudget?.allows(now: now) ?? true
         if detail {
-            self.server.bus.publish(
+            self.events.publish(
                 .requestReceived(
                     RequestReceived(
                         id: request.id,
@@ -318,7 +323,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             environment: self.server.environment(loop: self.loop),
             eventLoop: self.context!.eventLoop,
             connection: self,
-            bus: self.server.bus,
+            events: self.events,
             now: now,
             publishesDetail: detail
         )
@@ -330,7 +335,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     private func publishBody(complete: Bool) {
         guard let capture = self.bodyCapture else { return }
         self.bodyCapture = nil
-        if let event = capture.event(complete: complete) { self.server.bus.publish(.requestBody(event)) }
+        if let event = capture.event(complete: complete) { self.events.publish(.requestBody(event)) }
     }
 
     // MARK: Errors and events
@@ -352,7 +357,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         if let ioError = error as? IOError, ioError.errnoCode == ECONNRESET || ioError.errnoCode == EPIPE {
             self.close(reason: .clientClosed)
         } else {
-            self.server.bus.publish(.log(LogLine(level: .warning, message: "connection error: \(error)", connection: self.id)))
+            self.events.publish(.log(LogLine(level: .warning, message: "connection error: \(error)", connection: self.id)))
             self.close(reason: .error)
         }
     }
@@ -367,7 +372,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
                 self.close(reason: self.writer == nil ? .clientClosed : .protocolError)
                 return
             }
-            self.server.bus.publish(
+            self.events.publish(
                 .log(
                     LogLine(
                         level: .info,
@@ -415,7 +420,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         default:
             httpError = HTTPError(.badRequest, message: "Bad request syntax (\(error.debugDescription))")
         }
-        self.server.bus.publish(
+        self.events.publish(
             .log(
                 LogLine(
                     level: .info,

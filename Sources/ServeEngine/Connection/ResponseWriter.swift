@@ -25,7 +25,7 @@ public final class ResponseWriter {
     public let environment: HandlerEnvironment
     public let eventLoop: EventLoop
     private let connection: HTTPConnectionHandler
-    private let bus: EventBus
+    private let events: EventPublisher
     private let requestVersion: HTTPVersion
     private let startedAt: Int64
     private let responseVersion: HTTPVersion
@@ -64,7 +64,7 @@ public final class ResponseWriter {
         environment: HandlerEnvironment,
         eventLoop: EventLoop,
         connection: HTTPConnectionHandler,
-        bus: EventBus,
+        events: EventPublisher,
         now: Int64,
         publishesDetail: Bool = true
     ) {
@@ -73,7 +73,7 @@ public final class ResponseWriter {
         self.environment = environment
         self.eventLoop = eventLoop
         self.connection = connection
-        self.bus = bus
+        self.events = events
         self.requestVersion = request.head.version
         self.startedAt = now
         self.lastProgressEvent = now
@@ -161,7 +161,7 @@ public final class ResponseWriter {
         let clientLeft = code == EPIPE || code == ECONNRESET
         if !clientLeft {
             let message = "sending \(self.request.rawPath) failed: errno \(code)"
-            self.bus.publish(.log(LogLine(level: .error, message: message, connection: self.request.id.connection)))
+            self.events.publish(.log(LogLine(level: .error, message: message, connection: self.request.id.connection)))
         }
         self.finish(clientLeft ? .abortedByClient : .failed)
         self.connection.abortConnection(reason: clientLeft ? .clientClosed : .error)
@@ -417,7 +417,7 @@ public final class ResponseWriter {
     /// is closed so the client sees the body is incomplete.
     public func fail(message: String? = nil) {
         if let message {
-            self.bus.publish(.log(LogLine(level: .error, message: message, connection: self.request.id.connection)))
+            self.events.publish(.log(LogLine(level: .error, message: message, connection: self.request.id.connection)))
         }
         if self.state == .idle {
             self.respond(error: HTTPError(.internalServerError, message: message), closeConnection: false)
@@ -492,7 +492,7 @@ public final class ResponseWriter {
     private func started(_ status: HTTPResponseStatus, headers: @autoclosure () -> HTTPHeaders, expectedBodyBytes: Int64?) {
         self.status = status
         guard self.publishesDetail else { return }
-        self.bus.publish(
+        self.events.publish(
             .responseStarted(
                 ResponseStarted(
                     id: self.request.id,
@@ -513,7 +513,7 @@ public final class ResponseWriter {
         self.lastProgressEvent = now
         let delta = self.bytesSent - self.bytesReported
         self.bytesReported = self.bytesSent
-        self.bus.publish(
+        self.events.publish(
             .bodyProgress(
                 BodyProgress(
                     id: self.request.id,
@@ -532,8 +532,8 @@ public final class ResponseWriter {
         let delta = self.bytesSent - self.bytesReported
         self.bytesReported = self.bytesSent
         let head = self.request.head
-        if self.publishesDetail, let body = self.bodyCapture?.responseEvent() { self.bus.publish(.responseBody(body)) }
-        self.bus.publish(
+        if self.publishesDetail, let body = self.bodyCapture?.responseEvent() { self.events.publish(.responseBody(body)) }
+        self.events.publish(
             .requestFinished(
                 RequestFinished(
                     id: self.request.id,

@@ -20,6 +20,18 @@ public struct ServerTotals: Sendable, Equatable {
 
     public init() {}
 
+    /// Adds `other`'s counts to these (the bus sums its shards).
+    mutating func add(_ other: ServerTotals) {
+        self.requests += other.requests
+        for index in self.byStatusClass.indices { self.byStatusClass[index] += other.byStatusClass[index] }
+        self.aborted += other.aborted
+        self.failed += other.failed
+        self.bytesSent += other.bytesSent
+        self.requestsWithoutDetail += other.requestsWithoutDetail
+        self.connectionsOpen += other.connectionsOpen
+        self.connectionsTotal += other.connectionsTotal
+    }
+
     /// Requests finished with a status in `100 * statusClass ..< 100 * (statusClass + 1)`.
     public func count(statusClass: Int) -> Int {
         (1...5).contains(statusClass) ? self.byStatusClass[statusClass] : 0

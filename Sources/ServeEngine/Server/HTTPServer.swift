@@ -151,7 +151,11 @@ public final class HTTPServer: Sendable {
         let server = try HTTPServer(
             configuration: configuration,
             handlers: handlers,
-            bus: bus ?? EventBus(capacity: configuration.eventBufferCapacity)
+            bus: bus
+                ?? EventBus(
+                    capacity: configuration.eventBufferCapacity,
+                    shards: (configuration.threads > 0 ? configuration.threads : System.coreCount) + 1
+                )
         )
         do {
             try await server.listen()

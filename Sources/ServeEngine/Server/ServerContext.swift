@@ -32,8 +32,9 @@ final class ServerContext: Sendable {
         self.threadPool = threadPool
         self.fileIO = NonBlockingFileIO(threadPool: threadPool)
         var loops: [ObjectIdentifier: LoopState] = [:]
-        for loop in eventLoops {
+        for (index, loop) in eventLoops.enumerated() {
             loops[ObjectIdentifier(loop)] = LoopState(
+                events: bus.publisher(shard: index + 1),
                 fileCache: OpenFileCache(eventLoop: loop),
                 timers: ConnectionTimers(eventLoop: loop, timeoutNanoseconds: configuration.timeoutNanoseconds),
                 detailBudget: configuration.requestDetailPerSecond.map { DetailBudget(perSecond: $0 / eventLoops.count) }
@@ -51,6 +52,7 @@ final class ServerContext: Sendable {
     func loopState(for loop: EventLoop) -> LoopState {
         self.loops[ObjectIdentifier(loop)]
             ?? LoopState(
+                events: self.bus.publisher(shard: 0),
                 fileCache: nil,
                 timers: ConnectionTimers(eventLoop: loop, timeoutNanoseconds: self.configuration.timeoutNanoseconds),
                 detailBudget: self.configuration.requestDetailPerSecond.map { DetailBudget(perSecond: $0) }
@@ -83,6 +85,8 @@ final class ServerContext: Sendable {
 
 /// What the connections of one event loop share, used only on that loop: one lookup per connection.
 final class LoopState: @unchecked Sendable {
+    /// The loop's own shard of the bus.
+    let events: EventPublisher
     let dateCache = DateHeaderCache()
     let fileCache: OpenFileCache?
     let addressNames = AddressNames()
@@ -92,7 +96,8 @@ final class LoopState: @unchecked Sendable {
     /// The handler environment of this loop's latest request (see `ServerContext.environment`).
     var environment: HandlerEnvironment?
 
-    init(fileCache: OpenFileCache?, timers: ConnectionTimers, detailBudget: DetailBudget? = nil) {
+    init(events: EventPublisher, fileCache: OpenFileCache?, timers: ConnectionTimers, detailBudget: DetailBudget? = nil) {
+        self.events = events
         self.fileCache = fileCache
         self.timers = timers
         self.detailBudget = detailBudget
