@@ -66,7 +66,7 @@ import Testing
     @Test func shardsAreDrainedTogetherWithExactTotals() {
         let bus = EventBus(capacity: 6, shards: 3)
         let loops = (1...2).map { bus.publisher(shard: $0) }
-        #expect(bus.publisher(shard: 4).shard == 1)
+        #expect(bus.publisher(shard: 4).index == 1)
         for index in 0..<4 {
             loops[0].publish(.requestFinished(.fixture(method: "GET", target: "/a\(index)", status: 200, bytes: 5)), addingBytes: 5)
         }

@@ -476,9 +476,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     /// The `Server` and `Date` field lines as bytes (see `DateHeaderCache.fieldLines`), and a
     /// version that changes whenever they do (`nil`: not tracked, without the loop's cache).
     func serverAndDateLines() -> (bytes: ByteBuffer, version: Int?) {
-        let server = self.server.configuration.serverSoftware
-        if let cache = self.loop?.dateCache { return (cache.fieldLines(server: server), cache.linesVersion) }
-        return (DateHeaderCache().fieldLines(server: server), nil)
+        if let cache = self.loop?.dateCache { return (cache.fieldLines(), cache.linesVersion) }
+        return (DateHeaderCache(server: self.server.configuration.serverSoftware).fieldLines(), nil)
     }
 
     /// Queues response bytes (the writer frames them).

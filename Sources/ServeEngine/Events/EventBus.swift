@@ -26,7 +26,7 @@ public final class EventBus: Sendable {
         public var totals: ServerTotals
     }
 
-    private struct State {
+    fileprivate struct State {
         var buffer: Deque<ServerEvent>
         var dropped = 0
         var published = 0
@@ -54,7 +54,8 @@ public final class EventBus: Sendable {
 
     /// How `shard` publishes here (any index: it wraps around the bus's shards).
     func publisher(shard: Int) -> EventPublisher {
-        EventPublisher(bus: self, shard: shard % self.shards.count)
+        let index = shard % self.shards.count
+        return EventPublisher(box: self.shards[index], capacity: self.shardCapacity, index: index)
     }
 
     /// Records `event` in the totals and queues it for the consumer. O(1); never blocks on the consumer.
@@ -63,12 +64,11 @@ public final class EventBus: Sendable {
     ///   to `ServerTotals.bytesSent` under the same lock, so byte totals are exact even though progress
     ///   events are throttled.
     public func publish(_ event: ServerEvent, addingBytes bytes: Int64 = 0) {
-        self.publish(event, addingBytes: bytes, shard: 0)
+        Self.publish(event, addingBytes: bytes, into: self.shards[0], capacity: self.shardCapacity)
     }
 
-    fileprivate func publish(_ event: ServerEvent, addingBytes bytes: Int64, shard: Int) {
-        let capacity = self.shardCapacity
-        self.shards[shard].withLockedValue { state in
+    fileprivate static func publish(_ event: ServerEvent, addingBytes bytes: Int64, into shard: NIOLockedValueBox<State>, capacity: Int) {
+        shard.withLockedValue { state in
             Self.count(event, into: &state.totals)
             state.totals.bytesSent += bytes
             if state.buffer.count >= capacity {
@@ -136,13 +136,15 @@ public final class EventBus: Sendable {
 }
 
 /// One shard's way into an `EventBus`: each event loop publishes through its own, so loops never
-/// share a lock or a buffer (see `EventBus`).
+/// share a lock or a buffer, nor touch the bus object itself (see `EventBus`).
 struct EventPublisher: Sendable {
-    let bus: EventBus
-    let shard: Int
+    fileprivate let box: NIOLockedValueBox<EventBus.State>
+    fileprivate let capacity: Int
+    /// The shard's index in the bus.
+    let index: Int
 
     /// `EventBus.publish(_:addingBytes:)` into this shard.
     func publish(_ event: ServerEvent, addingBytes bytes: Int64 = 0) {
-        self.bus.publish(event, addingBytes: bytes, shard: self.shard)
+        EventBus.publish(event, addingBytes: bytes, into: self.box, capacity: self.capacity)
     }
 }

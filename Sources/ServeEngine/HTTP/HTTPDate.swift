@@ -114,10 +114,12 @@ public struct SecondCache<Value> {
 /// One instance belongs to one event loop and is only touched from it, so it needs no lock.
 final class DateHeaderCache: @unchecked Sendable {
     private var cache = SecondCache<String>()
+    /// The `Server` value: fixed per cache, so a request passes nothing in (passing the shared
+    /// configuration string retained it from every loop on every request).
+    private let server: String
 
     private var lines = ByteBuffer()
     private var linesSecond = Int64.min
-    private var linesServer = ""
     /// Counts the times `lines` was rebuilt: equal versions mean equal lines.
     private(set) var linesVersion = 0
 
@@ -126,14 +128,18 @@ final class DateHeaderCache: @unchecked Sendable {
         self.cache.value(forSecondsSinceEpoch: EventTime.now().secondsSinceEpoch, HTTPDate.format)
     }
 
+    init(server: String) {
+        self.server = server
+    }
+
     /// `Server: <server>` and `Date: <current()>` as field lines, encoded once per second.
-    func fieldLines(server: String) -> ByteBuffer {
+    func fieldLines() -> ByteBuffer {
         let second = EventTime.now().secondsSinceEpoch
-        if second != self.linesSecond || server != self.linesServer {
+        if second != self.linesSecond {
             var buffer = ByteBuffer()
-            ResponseEncoding.writeField("Server", server, into: &buffer)
+            ResponseEncoding.writeField("Server", self.server, into: &buffer)
             ResponseEncoding.writeField("Date", self.cache.value(forSecondsSinceEpoch: second, HTTPDate.format), into: &buffer)
-            (self.lines, self.linesSecond, self.linesServer) = (buffer, second, server)
+            (self.lines, self.linesSecond) = (buffer, second)
             self.linesVersion &+= 1
         }
         return self.lines

@@ -1,3 +1,4 @@
+import Atomics
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
@@ -35,6 +36,7 @@ public final class DocumentRoot: Sendable {
     }
 
     private let current: NIOLockedValueBox<Snapshot>
+    private let changes = ManagedAtomic<Int>(0)
 
     /// Validates `path` and makes it the root.
     public init(path: String) throws(ValidationError) {
@@ -44,16 +46,22 @@ public final class DocumentRoot: Sendable {
     /// The root now.
     public var snapshot: Snapshot { self.current.withLockedValue { $0 } }
 
+    /// How many times the root changed: a reader that saw this count before taking `snapshot` may
+    /// keep using that snapshot while the count stays the same (incremented after each change).
+    var changeCount: Int { self.changes.load(ordering: .acquiring) }
+
     /// Switches to `path` if it is an existing, readable folder; otherwise throws and keeps the old root.
     /// - Returns: the old and the new snapshot.
     @discardableResult
     public func change(to path: String) throws(ValidationError) -> (old: Snapshot, new: Snapshot) {
         let resolved = try Self.validate(path)
-        return self.current.withLockedValue { snapshot in
+        let change = self.current.withLockedValue { snapshot in
             let old = snapshot
             snapshot = Snapshot(path: resolved)
             return (old, snapshot)
         }
+        self.changes.wrappingIncrement(ordering: .releasing)
+        return change
     }
 
     /// The canonical absolute path of `path` if it is a readable, searchable directory.

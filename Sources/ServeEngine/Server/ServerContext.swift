@@ -35,6 +35,7 @@ final class ServerContext: Sendable {
         for (index, loop) in eventLoops.enumerated() {
             loops[ObjectIdentifier(loop)] = LoopState(
                 events: bus.publisher(shard: index + 1),
+                server: configuration.serverSoftware,
                 fileCache: OpenFileCache(eventLoop: loop),
                 timers: ConnectionTimers(eventLoop: loop, timeoutNanoseconds: configuration.timeoutNanoseconds),
                 detailBudget: configuration.requestDetailPerSecond.map { DetailBudget(perSecond: $0 / eventLoops.count) }
@@ -53,6 +54,7 @@ final class ServerContext: Sendable {
         self.loops[ObjectIdentifier(loop)]
             ?? LoopState(
                 events: self.bus.publisher(shard: 0),
+                server: self.configuration.serverSoftware,
                 fileCache: nil,
                 timers: ConnectionTimers(eventLoop: loop, timeoutNanoseconds: self.configuration.timeoutNanoseconds),
                 detailBudget: self.configuration.requestDetailPerSecond.map { DetailBudget(perSecond: $0) }
@@ -63,7 +65,13 @@ final class ServerContext: Sendable {
     /// The loop keeps the last one made and reuses it while the root is the same. Call on `loop`'s
     /// event loop.
     func environment(loop: LoopState?) -> HandlerEnvironment {
+        // Nearly always: the root has not changed since this loop's last request. Known from an
+        // atomic load alone; the root's lock and its path string are shared by all loops, and taking
+        // them per request moved their cache lines between cores.
+        let changes = self.root.changeCount
+        if let loop, let kept = loop.environment, loop.environmentRootChanges == changes { return kept }
         let root = self.root.snapshot
+        loop?.environmentRootChanges = changes
         if let kept = loop?.environment, kept.root == root { return kept }
         let made = HandlerEnvironment(
             root: root,
@@ -87,7 +95,7 @@ final class ServerContext: Sendable {
 final class LoopState: @unchecked Sendable {
     /// The loop's own shard of the bus.
     let events: EventPublisher
-    let dateCache = DateHeaderCache()
+    let dateCache: DateHeaderCache
     let fileCache: OpenFileCache?
     let addressNames = AddressNames()
     let timers: ConnectionTimers
@@ -96,8 +104,18 @@ final class LoopState: @unchecked Sendable {
     /// The handler environment of this loop's latest request (see `ServerContext.environment`).
     var environment: HandlerEnvironment?
 
-    init(events: EventPublisher, fileCache: OpenFileCache?, timers: ConnectionTimers, detailBudget: DetailBudget? = nil) {
+    /// The handler environment's root as of `DocumentRoot.changeCount` this many changes.
+    var environmentRootChanges = -1
+
+    init(
+        events: EventPublisher,
+        server: String,
+        fileCache: OpenFileCache?,
+        timers: ConnectionTimers,
+        detailBudget: DetailBudget? = nil
+    ) {
         self.events = events
+        self.dateCache = DateHeaderCache(server: server)
         self.fileCache = fileCache
         self.timers = timers
         self.detailBudget = detailBudget
