@@ -292,13 +292,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     /// was parsed) tell the request which fields it may have.
     private func beginRequest(_ head: HTTPRequestHead, now: Int64, fields: HeaderScan? = nil) -> ResponseWriter {
         self.requestCount += 1
-        var request = Request(
+        let request = Request(
             id: RequestID(connection: self.id, index: self.requestCount),
             head: head,
             peer: self.peer,
-            local: self.local
+            local: self.local,
+            mayHaveConditions: fields?.mayHaveConditions ?? true
         )
-        if let fields { request.mayHaveConditions = fields.mayHaveConditions }
         // The dashboard's live detail; without one, or over the budget in a flood, only the
         // request's outcome is published.
         let detail = self.loop?.detailBudget?.allows(now: now) ?? true

@@ -11,13 +11,18 @@ public struct Request: Sendable {
     /// Whether the head may hold a conditional or range field (`HeaderScan.mayHaveConditions`):
     /// `false` lets a file's answer skip `FilePlanner`'s lookups. `true` unless the connection
     /// scanned the fields.
-    var mayHaveConditions = true
+    let mayHaveConditions: Bool
 
     public init(id: RequestID, head: HTTPRequestHead, peer: SocketAddress?, local: SocketAddress?) {
+        self.init(id: id, head: head, peer: peer, local: local, mayHaveConditions: true)
+    }
+
+    init(id: RequestID, head: HTTPRequestHead, peer: SocketAddress?, local: SocketAddress?, mayHaveConditions: Bool) {
         self.id = id
         self.head = head
         self.peer = peer
         self.local = local
+        self.mayHaveConditions = mayHaveConditions
     }
 
     public var method: HTTPMethod { self.head.method }
