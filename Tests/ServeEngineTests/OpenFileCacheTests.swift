@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -314,6 +315,111 @@ func openFiles(under folder: String) -> Int {
         #expect([now, now - 1].map { HTTPDate.format(secondsSinceEpoch: $0) }.contains(after.header("date") ?? ""))
         #expect(after.bodyText == "same text")
         #expect(after.header("etag") == before.header("etag"))
+        withExtendedLifetime(tree) {}
+    }
+
+    /// Records what `acquireAfterReads` answered, releasing what it got.
+    private final class Waiter: CacheWaiter {
+        var answers: [Bool] = []
+        func cacheChecked(_ entry: OpenFileCache.Entry?, in cache: OpenFileCache) {
+            self.answers.append(entry != nil)
+            if let entry { cache.release(entry) }
+        }
+    }
+
+    /// Requests that find an entry while the loop reads are answered after those reads, with one
+    /// freshness check per file for all of them; a file changed between the lookups and the check is
+    /// seen by every one of them, and nothing is left open.
+    @Test func hitsOfOneLoopTurnShareOneCheckMadeAfterTheReads() throws {
+        let tree = try TempTree()
+        let loop = EmbeddedEventLoop()
+        let cache = OpenFileCache(eventLoop: loop)
+        for name in ["a.txt", "b.txt"] {
+            let path = try tree.write(name, "four")
+            let (fd, status) = try self.open(path)
+            cache.release(try #require(cache.insert(path: path, key: name, root: tree.root, descriptor: fd, status: status, headers: [:])))
+        }
+        let waiters = (0..<4).map { _ in Waiter() }
+        let checks = cache.freshnessChecks
+        #expect(cache.acquireAfterReads("a.txt", root: tree.root, for: waiters[0]))
+        #expect(cache.acquireAfterReads("a.txt", root: tree.root, for: waiters[1]))
+        #expect(cache.acquireAfterReads("b.txt", root: tree.root, for: waiters[2]))
+        #expect(!cache.acquireAfterReads("c.txt", root: tree.root, for: waiters[3]))
+        #expect(waiters.allSatisfy { $0.answers.isEmpty })  // not before the loop's tasks
+        loop.run()
+        #expect(waiters.map(\.answers) == [[true], [true], [true], []])
+        #expect(cache.freshnessChecks - checks == 2)
+
+        #expect(cache.acquireAfterReads("a.txt", root: tree.root, for: waiters[0]))
+        #expect(cache.acquireAfterReads("a.txt", root: tree.root, for: waiters[1]))
+        try tree.write("a.txt", "changed")
+        loop.run()
+        #expect(waiters[0].answers == [true, false] && waiters[1].answers == [true, false])
+        #expect(cache.count == 1)
+        #expect(openFiles(under: tree.root) == 1)  // a.txt's old descriptor closed, b.txt's kept
+        cache.removeAll()
+        #expect(openFiles(under: tree.root) == 0)
+        try loop.syncShutdownGracefully()
+    }
+
+    /// Requests closer together than the busy window share their checks; a sparser one is checked
+    /// at once.
+    @Test func requestsCloseTogetherCountAsBusy() throws {
+        let loop = EmbeddedEventLoop()
+        let cache = OpenFileCache(eventLoop: loop)
+        let start: Int64 = 5_000_000_000
+        #expect(!cache.isBusy(now: start))
+        #expect(cache.isBusy(now: start + 20_000))
+        #expect(!cache.isBusy(now: start + 20_000 + OpenFileCache.busyWindowNanoseconds))
+        #expect(!cache.isBusy(now: start))  // the clock going back is not busy
+        try loop.syncShutdownGracefully()
+    }
+
+    /// Over the wire, with hits waiting for a shared check (the load path): while clients keep
+    /// asking, the file is edited keeping its size and modification time; every request sent after
+    /// the edit gets the new text.
+    @Test func underLoadAnEditIsSeenByEveryRequestSentAfterIt() async throws {
+        let tree = try TempTree()
+        let path = try tree.write("page.txt", "version 1")
+        try #require(self.waitUntilSettled(path))
+        // Every hit counts as under load: a debug build is too slow to bring requests within the
+        // release window of each other.
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root) {
+            $0.fileCheckBusyWindowNanoseconds = 60_000_000_000
+        }
+        defer { Task { await server.shutdown() } }
+        let edited = NIOLockedValueBox(false)
+        let port = server.port
+        let clients = (0..<6).map { _ in
+            Task {
+                try await offCooperativePool { () -> (stale: Int, afterEdit: Int) in
+                    let client = try RawClient(port: port)
+                    var (stale, afterEdit) = (0, 0)
+                    for _ in 0..<600 {
+                        let sentAfterEdit = edited.withLockedValue { $0 }
+                        let body = try client.get("/page.txt").bodyText
+                        if sentAfterEdit {
+                            afterEdit += 1
+                            if body != "VERSION 1" { stale += 1 }
+                        }
+                    }
+                    return (stale, afterEdit)
+                }
+            }
+        }
+        #expect(try waitUntil { try server.client().get("/page.txt").bodyText == "version 1" })
+        var before = stat()
+        stat(path, &before)
+        try tree.write("page.txt", "VERSION 1")
+        try tree.setModified("page.txt", Int(before.st_mtim.tv_sec))
+        edited.withLockedValue { $0 = true }
+        var checked = 0
+        for client in clients {
+            let result = try await client.value
+            #expect(result.stale == 0)
+            checked += result.afterEdit
+        }
+        #expect(checked > 0)
         withExtendedLifetime(tree) {}
     }
 }

@@ -69,6 +69,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     private var pending = Deque<Pending>()
     /// A read was asked for while requests wait: issued once they have gone.
     private var readHeld = false
+    /// The pending response is written later in this loop turn (`answerComesAfterReads`). If its
+    /// check sends it to the thread pool instead, this stays set until the response ends: reads go on
+    /// until another request waits behind it, which holds them as usual.
+    private var answerAfterReads = false
     /// `responseWritten` is handing over waiting input (a delivered request may end its response at once).
     private var delivering = false
     /// The current request's body, for a request published with detail.
@@ -175,9 +179,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     /// A response is pending or earlier input still waits: what comes next must wait too.
     private var mustWait: Bool { !self.pending.isEmpty || self.responsePending }
 
-    /// Reads are held while requests wait (the pipelining handler's backpressure).
+    /// Reads are held while requests wait (the pipelining handler's backpressure), except while the
+    /// only request waiting is answered later in this loop turn (`answerComesAfterReads`): holding
+    /// the read would make NIO drop the socket's read interest and add it back, two `epoll_ctl`
+    /// calls a request.
     func read(context: ChannelHandlerContext) {
-        if self.mustWait {
+        if self.mustWait, !(self.answerAfterReads && self.pending.isEmpty) {
             self.readHeld = true
         } else {
             context.read()
@@ -606,9 +613,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     /// The current response must close the connection.
     func forceCloseAfterResponse() { self.machine.forceClose() }
 
+    /// The current request is answered once the event loop has done its reads (a cached file after
+    /// its freshness check), within this loop turn.
+    func answerComesAfterReads() { self.answerAfterReads = true }
+
     /// The writer is about to write `.end`. Returns whether the connection must then close.
     /// Called before the write because the write may deliver the next pipelined request at once.
     func responseWillEnd(_ writer: ResponseWriter) -> Bool {
+        self.answerAfterReads = false
         if self.writer === writer {
             self.writer = nil
             self.responder = nil

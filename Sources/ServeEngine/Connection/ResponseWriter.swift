@@ -27,7 +27,8 @@ public final class ResponseWriter {
     private let connection: HTTPConnectionHandler
     private let events: EventPublisher
     private let requestVersion: HTTPVersion
-    private let startedAt: Int64
+    /// When the request's head arrived (monotonic nanoseconds).
+    let startedAt: Int64
     private let responseVersion: HTTPVersion
     private(set) var state = State.idle
     private var finished = false
@@ -87,6 +88,10 @@ public final class ResponseWriter {
 
     /// Whether the head has been written.
     public var hasStarted: Bool { self.state != .idle }
+
+    /// The response will be written once the event loop has done its reads, within this loop turn
+    /// (a cached file waiting for its freshness check): the connection keeps reading meanwhile.
+    func answersAfterReads() { self.connection.answerComesAfterReads() }
 
     /// Writes the status line and headers. `Content-Length` in `headers` is the body size
     /// (for HEAD: the size a GET would have sent).

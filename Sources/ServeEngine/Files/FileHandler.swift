@@ -44,7 +44,7 @@ enum FileLookup: Sendable {
 }
 
 /// Answers one GET or HEAD for a file: look up on the thread pool, plan, then write.
-final class FileResponder: RequestResponder {
+final class FileResponder: RequestResponder, CacheWaiter {
     private var writer: ResponseWriter?
     private var cancelled = false
     private var handle: NIOFileHandle?
@@ -58,11 +58,46 @@ final class FileResponder: RequestResponder {
 
     func start(writer: ResponseWriter) {
         self.writer = writer
+        // A path in normal form names its cache entry as it is: no decoding on a hit. The hit is
+        // answered once the loop's reads are done and the file is known unchanged (one check per
+        // file for all of them, see `OpenFileCache.acquireAfterReads`).
+        let plain = SafePath.plainPath(writer.request.rawPath)
+        if let plain, let cache = writer.environment.fileCache {
+            let key = String(plain)
+            let root = writer.environment.root.path
+            if cache.isBusy(now: writer.startedAt) {
+                if cache.acquireAfterReads(key, root: root, for: self) {
+                    writer.answersAfterReads()
+                    return
+                }
+            } else if let entry = cache.acquire(key, root: root) {
+                self.answer(from: entry, in: cache, writer: writer)
+                return
+            }
+        }
+        self.look(for: writer, plain: plain != nil)
+    }
+
+    /// The cache's answer for a plain path, after the loop's reads (see `start`).
+    func cacheChecked(_ entry: OpenFileCache.Entry?, in cache: OpenFileCache) {
+        guard let writer = self.writer, !self.cancelled else {
+            if let entry { cache.release(entry) }
+            return
+        }
+        guard let entry else {
+            self.look(for: writer, plain: true)
+            return
+        }
+        self.answer(from: entry, in: cache, writer: writer)
+    }
+
+    /// Finds what the request names without the cache's fast path: its other spellings of a cached
+    /// file (`%41`, `//`, `./`; `plain`: the path was in normal form and looked up already), then the
+    /// thread pool.
+    private func look(for writer: ResponseWriter, plain: Bool) {
+        guard !self.cancelled else { return }
         let request = writer.request
         let environment = writer.environment
-        // A path in normal form names its cache entry as it is: no decoding on a hit.
-        let plain = SafePath.plainPath(request.rawPath)
-        if let plain, self.answeredFromCache(String(plain), writer: writer) { return }
         let resolved: SafePath.Resolved
         do {
             resolved = try SafePath.resolve(request.rawPath)
@@ -73,8 +108,7 @@ final class FileResponder: RequestResponder {
             writer.respond(error: HTTPError(.badRequest, message: "Bad request path encoding"))
             return
         }
-        // Other spellings of a file (`%41`, `//`, `./`); a plain path has been looked up already.
-        if plain == nil, !resolved.hasTrailingSlash, !resolved.components.isEmpty,
+        if !plain, !resolved.hasTrailingSlash, !resolved.components.isEmpty,
             self.answeredFromCache(resolved.relativePath, writer: writer)
         {
             return
@@ -99,6 +133,12 @@ final class FileResponder: RequestResponder {
         guard let cache = writer.environment.fileCache, let entry = cache.acquire(key, root: writer.environment.root.path) else {
             return false
         }
+        self.answer(from: entry, in: cache, writer: writer)
+        return true
+    }
+
+    /// Sends an acquired cache entry's file (released when the response is done).
+    private func answer(from entry: OpenFileCache.Entry, in cache: OpenFileCache, writer: ResponseWriter) {
         self.cached = (cache, entry)
         self.sendFile(
             entry.handle,
@@ -109,7 +149,6 @@ final class FileResponder: RequestResponder {
             prepared: entry.answer,
             writer: writer
         )
-        return true
     }
 
     func cancel() {

@@ -33,6 +33,9 @@ public struct ServerConfiguration: Sendable {
     /// queueing and freeing the two events was ~8 % of the server's CPU per small-file request.
     /// `nil`: every request; 0: none (the CLI without a dashboard).
     public var requestDetailPerSecond: Int? = nil
+    /// Cached-file requests closer together than this on one event loop share their freshness
+    /// checks (`OpenFileCache.isBusy`). Tests widen it to take that path at debug-build speed.
+    var fileCheckBusyWindowNanoseconds: Int64 = OpenFileCache.busyWindowNanoseconds
     /// Serve symlinks whose target lies outside the root (refused with 403 otherwise).
     public var followSymlinks = false
     /// List dotfiles in directory listings (they are served on direct request either way).

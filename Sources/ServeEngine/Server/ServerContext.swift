@@ -36,7 +36,7 @@ final class ServerContext: Sendable {
             loops[ObjectIdentifier(loop)] = LoopState(
                 events: bus.publisher(shard: index + 1),
                 server: configuration.serverSoftware,
-                fileCache: OpenFileCache(eventLoop: loop),
+                fileCache: OpenFileCache(eventLoop: loop, busyWindowNanoseconds: configuration.fileCheckBusyWindowNanoseconds),
                 timers: ConnectionTimers(eventLoop: loop, timeoutNanoseconds: configuration.timeoutNanoseconds),
                 detailBudget: configuration.requestDetailPerSecond.map { DetailBudget(perSecond: $0 / eventLoops.count) }
             )
