@@ -37,24 +37,31 @@ struct HeadlessLog {
     private func printPending(alreadyDropped: Int, dates: inout AccessLogFormatter.DateCache) -> Int {
         let batch = self.server.bus.drain()
         var text: [UInt8] = []
-        text.reserveCapacity(batch.events.count * 96)
+        text.reserveCapacity(batch.count * 96)
         if batch.droppedTotal > alreadyDropped {
             text += "(\(batch.droppedTotal - alreadyDropped) events dropped: log lines are missing, totals are exact)\n".utf8
         }
-        for event in batch.events {
-            switch event {
-            case .requestFinished(let finished):
-                AccessLogFormatter.append(finished, to: &text, dates: &dates)
-                text.append(UInt8(ascii: "\n"))
-            case .log(let line) where line.level >= .info:
-                text += (AccessLogFormatter.line(for: line) + "\n").utf8
-            case .rootChanged(_, let to, _):
-                text += "Serving \(TextSanitizer.escape(to))\n".utf8
-            default:
-                break
+        for shard in batch.shards {
+            for event in shard {
+                self.append(event, to: &text, dates: &dates)
             }
         }
         if !text.isEmpty { text.withUnsafeBufferPointer { Console.write($0, to: STDERR_FILENO) } }
         return batch.droppedTotal
+    }
+
+    /// Appends what `event` shows in the access log, if anything.
+    private func append(_ event: ServerEvent, to text: inout [UInt8], dates: inout AccessLogFormatter.DateCache) {
+        switch event {
+        case .requestFinished(let finished):
+            AccessLogFormatter.append(finished, to: &text, dates: &dates)
+            text.append(UInt8(ascii: "\n"))
+        case .log(let line) where line.level >= .info:
+            text += (AccessLogFormatter.line(for: line) + "\n").utf8
+        case .rootChanged(_, let to, _):
+            text += "Serving \(TextSanitizer.escape(to))\n".utf8
+        default:
+            break
+        }
     }
 }

@@ -1,3 +1,4 @@
+import DequeModule
 import ServeDashboard
 import Testing
 
@@ -139,6 +140,27 @@ import Testing
         #expect(model.skippedRequests == before.skipped + 2_000 - DashboardModel.detailPerBatch)
         #expect(model.requests.count == before.listed + DashboardModel.detailPerBatch)
         #expect(model.requests.all.first { $0.target == "/slow" }?.outcome == .completed)
+    }
+
+    /// A batch comes as the bus's shards (one per event loop), walked shard after shard without being
+    /// merged: the flood cutoff counts across them, so two shards apply what one buffer holding the
+    /// same events would.
+    @Test func aBatchOfShardsAppliesAsOneBuffer() throws {
+        func flood(_ connection: UInt64, _ count: Int) -> [ServerEvent] {
+            var events = [EventScript.opened(connection, at: 0)]
+            for i in 1...count { events += EventScript.request(connection, i, "/c\(connection)-\(i)", at: 0.2) }
+            return events
+        }
+        let (first, second) = (flood(1, 1_500), flood(2, 500))
+        var sharded = self.model()
+        var single = self.model()
+        let totals = EventScript.totals(for: first + second)
+        sharded.apply(EventBus.Batch(shards: [Deque(first), Deque(second)], droppedTotal: 0, publishedTotal: 0, totals: totals))
+        single.apply(EventScript.batch(first + second, totals: totals))
+        #expect(sharded.requests.all.map(\.target) == single.requests.all.map(\.target))
+        #expect(sharded.skippedRequests == single.skippedRequests)
+        #expect(sharded.skippedRequests == 2_000 - DashboardModel.detailPerBatch / 3)
+        #expect(sharded.sessions.count == 2 && sharded.totals == totals)
     }
 
     @Test func ratesAreSampledPerSecondFromTotals() {

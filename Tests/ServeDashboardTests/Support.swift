@@ -138,7 +138,7 @@ struct EventScript {
     }
 
     static func batch(_ events: [ServerEvent], dropped: Int = 0, totals: ServerTotals? = nil) -> EventBus.Batch {
-        EventBus.Batch(events: Deque(events), droppedTotal: dropped, publishedTotal: events.count, totals: totals ?? Self.totals(for: events))
+        EventBus.Batch(shards: [Deque(events)], droppedTotal: dropped, publishedTotal: events.count, totals: totals ?? Self.totals(for: events))
     }
 }
 

@@ -85,7 +85,7 @@ public final class DashboardApp {
                 for effect in effects { self.perform(effect) }
             }
             // An idle server costs one frame a second (the clock on screen), not twenty.
-            if key != nil || !batch.events.isEmpty || now.secondsSinceEpoch != drawnSecond {
+            if key != nil || batch.count > 0 || now.secondsSinceEpoch != drawnSecond {
                 drawnSecond = now.secondsSinceEpoch
                 self.redraw()
             }

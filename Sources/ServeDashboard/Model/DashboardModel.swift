@@ -55,28 +55,35 @@ public struct DashboardModel: Sendable {
 
     /// Applies a drained batch: its events in order, then the exact totals and drop count.
     public mutating func apply(_ batch: EventBus.Batch) {
-        let events = batch.events
-        // Only events before `cutoff` may be skipped: connections, logs and state always apply, and a
-        // request already on the list is finished so it does not stay "in flight" forever.
-        let cutoff = events.count - Self.detailPerBatch
-        for index in events.indices {
-            if index < cutoff {
-                switch events[index] {
-                case .requestReceived, .requestBody, .responseBody, .responseStarted, .bodyProgress:
-                    continue
-                // A request without detail is listed only when its outcome is applied, so it cannot
-                // be on the list yet: no lookup for the bulk of a flood.
-                case .requestFinished(let finished) where !finished.hadDetail || !self.requests.contains(finished.id):
-                    self.skippedRequests += 1
-                    continue
-                default:
-                    break
-                }
+        // Only events before `cutoff` (counted shard after shard) may be skipped: connections, logs
+        // and state always apply, and a request already on the list is finished so it does not stay
+        // "in flight" forever.
+        let cutoff = batch.count - Self.detailPerBatch
+        var index = 0
+        for shard in batch.shards {
+            for event in shard {
+                defer { index += 1 }
+                if index < cutoff, self.skips(event) { continue }
+                self.apply(event)
             }
-            self.apply(events[index])
         }
         self.totals = batch.totals
         self.droppedEvents = batch.droppedTotal
+    }
+
+    /// Whether an event before the batch's cutoff is skipped in a flood (counting a skipped outcome).
+    private mutating func skips(_ event: ServerEvent) -> Bool {
+        switch event {
+        case .requestReceived, .requestBody, .responseBody, .responseStarted, .bodyProgress:
+            return true
+        // A request without detail is listed only when its outcome is applied, so it cannot be on
+        // the list yet: no lookup for the bulk of a flood.
+        case .requestFinished(let finished) where !finished.hadDetail || !self.requests.contains(finished.id):
+            self.skippedRequests += 1
+            return true
+        default:
+            return false
+        }
     }
 
     public mutating func apply(_ event: ServerEvent) {

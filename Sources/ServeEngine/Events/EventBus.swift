@@ -15,9 +15,17 @@ import NIOConcurrencyHelpers
 public final class EventBus: Sendable {
     /// What one `drain()` hands the consumer.
     public struct Batch: Sendable {
-        /// Events in publication order within each shard, shard after shard (the shards' own
-        /// buffers, handed over without copying an event when only one has any).
-        public var events: Deque<ServerEvent>
+        /// Each shard's events in publication order (the shards' own buffers, handed over without
+        /// copying an event). Consumers go through them shard after shard.
+        public var shards: [Deque<ServerEvent>]
+        /// Every event, shard after shard, in one buffer (a copy: for tests and small consumers).
+        public var events: Deque<ServerEvent> {
+            var all = Deque<ServerEvent>(minimumCapacity: self.count)
+            for shard in self.shards { all.append(contentsOf: shard) }
+            return all
+        }
+        /// How many events the batch holds.
+        public var count: Int { self.shards.reduce(0) { $0 + $1.count } }
         /// Events dropped since the server started (never reset).
         public var droppedTotal: Int
         /// Events published since the server started.
@@ -82,20 +90,17 @@ public final class EventBus: Sendable {
 
     /// Takes every queued event. Call from one consumer only.
     public func drain() -> Batch {
-        var batch = Batch(events: [], droppedTotal: 0, publishedTotal: 0, totals: ServerTotals())
+        var batch = Batch(shards: [], droppedTotal: 0, publishedTotal: 0, totals: ServerTotals())
+        batch.shards.reserveCapacity(self.shards.count)
         for shard in self.shards {
             let part = shard.withLockedValue { state in
                 // Swap buffers: the publishers' lock is held for a pointer swap, not a copy of every
                 // event, and no event is retained twice.
                 var events = Deque<ServerEvent>(minimumCapacity: min(state.buffer.count, 1024))
                 swap(&events, &state.buffer)
-                return Batch(events: events, droppedTotal: state.dropped, publishedTotal: state.published, totals: state.totals)
+                return Batch(shards: [events], droppedTotal: state.dropped, publishedTotal: state.published, totals: state.totals)
             }
-            if batch.events.isEmpty {
-                batch.events = part.events
-            } else {
-                batch.events.append(contentsOf: part.events)
-            }
+            if let events = part.shards.first, !events.isEmpty { batch.shards.append(events) }
             batch.droppedTotal += part.droppedTotal
             batch.publishedTotal += part.publishedTotal
             batch.totals.add(part.totals)
