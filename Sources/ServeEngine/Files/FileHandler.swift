@@ -58,9 +58,10 @@ final class FileResponder: RequestResponder, CacheWaiter {
 
     func start(writer: ResponseWriter) {
         self.writer = writer
-        // A path in normal form names its cache entry as it is: no decoding on a hit. The hit is
-        // answered once the loop's reads are done and the file is known unchanged (one check per
-        // file for all of them, see `OpenFileCache.acquireAfterReads`).
+        // A path in normal form names its cache entry as it is: no decoding on a hit. Under load the
+        // hit is answered once the loop's reads are done and the file is known unchanged (one check
+        // per file for all of them, see `OpenFileCache.acquireAfterReads`); otherwise it is checked
+        // at once.
         let plain = SafePath.plainPath(writer.request.rawPath)
         if let plain, let cache = writer.environment.fileCache {
             let key = String(plain)
@@ -70,8 +71,7 @@ final class FileResponder: RequestResponder, CacheWaiter {
                     writer.answersAfterReads()
                     return
                 }
-            } else if let entry = cache.acquire(key, root: root) {
-                self.answer(from: entry, in: cache, writer: writer)
+            } else if self.answeredFromCache(key, writer: writer) {
                 return
             }
         }
