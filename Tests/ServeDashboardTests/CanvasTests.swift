@@ -13,6 +13,16 @@ import Testing
         #expect(CellWidth.of(Character(text)) == width)
     }
 
+    /// A string's width: printable ASCII takes the byte-count path, anything else is measured per
+    /// character, so a control byte or a wide character in an otherwise ASCII string still counts right.
+    @Test(arguments: [
+        ("", 0), ("/plain/path.txt?v=1", 19), ("tab\there", 7), ("\u{7F}x", 1), ("日本/a", 6), ("e\u{301}x", 2),
+        ("~ !", 3),
+    ] as [(String, Int)])
+    func stringWidths(text: String, width: Int) {
+        #expect(CellWidth.of(text) == width)
+    }
+
     @Test func cjkTakesTwoCellsAndTruncationNeverSplitsIt() {
         var canvas = Canvas(width: 10, height: 1)
         let used = canvas.write("日本語テキスト", x: 0, y: 0, maxWidth: 6)

@@ -41,6 +41,28 @@ import Testing
         #expect(model.sessions.isEmpty)
     }
 
+    /// A request published without detail (a flood over the engine's budget) is listed from its
+    /// outcome, and its connection's counters move as for any other.
+    @Test func anOutcomeWithoutDetailIsListedAndCountedOnItsSession() throws {
+        var model = self.model()
+        var events = [EventScript.opened(1, at: 0)]
+        events += EventScript.request(1, 1, "/with-detail", bytes: 300, at: 0.1)
+        for i in 2...3 {
+            guard case .requestFinished(var finished) = EventScript.finished(1, i, "GET", "/bare\(i)", status: 404, bytes: 50, ms: 2, at: 0.2)
+            else { continue }
+            finished.hadDetail = false
+            events.append(.requestFinished(finished))
+        }
+        model.apply(EventScript.batch(events))
+        #expect(model.requests.all.map(\.target) == ["/with-detail", "/bare2", "/bare3"])
+        #expect(model.requests.all.map(\.status) == [200, 404, 404])
+        let session = try #require(model.sessions[ConnectionID(1)])
+        #expect(session.requests == 3)
+        #expect(session.bytes == 400)
+        #expect(session.lastActivity == EventScript.time(0.2))
+        #expect(!session.isActive)
+    }
+
     /// A request the client left before any response shows `-`, not the in-flight `…`.
     @Test func aRequestEndedWithoutAResponseIsNotShownInFlight() {
         var model = self.model()
@@ -203,14 +225,15 @@ import Testing
         var events: [ServerEvent] = []
         for i in 0..<5 { events += EventScript.request(1, i + 1, "/hot?v=\(i)", peer: "10.0.0.1", at: 0) }
         events += EventScript.request(2, 1, "/cold", peer: "10.0.0.2", at: 0)
+        for i in 0..<2 { events += EventScript.request(3, i + 1, "/日本/ファイル?q=é\(i)", peer: "10.0.0.3", at: 0) }
         model.apply(EventScript.batch(events))
-        let top = DashboardModel.top(model.topPaths, limit: 2)
-        #expect(top.map(\.key) == ["/hot", "/cold"])
-        #expect(top.map(\.count) == [5, 1])
+        let top = DashboardModel.top(model.topPaths, limit: 3)
+        #expect(top.map(\.key) == ["/hot", "/日本/ファイル", "/cold"])
+        #expect(top.map(\.count) == [5, 2, 1])
         #expect(DashboardModel.top(model.topClients, limit: 1).first?.key == "10.0.0.1")
-        #expect(model.statusCodes[200] == 6)
+        #expect(model.statusCodes[200] == 8)
         let screen = DashboardRenderer.render(model, DashboardUI(), width: 120, height: 40).text
-        #expect(screen.contains("codes 200×6"), "per-code counts are shown on tall screens")
+        #expect(screen.contains("codes 200×8"), "per-code counts are shown on tall screens")
     }
 
     @Test func requestListIsBoundedAndClearKeepsInFlight() {

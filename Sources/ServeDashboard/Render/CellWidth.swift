@@ -32,6 +32,9 @@ public enum CellWidth {
 
     /// Total width of a string.
     public static func of(_ text: String) -> Int {
+        // Printable ASCII, most of what is drawn (paths, numbers, headings), is one cell a byte:
+        // no grapheme breaking.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text.utf8.count }
         var total = 0
         for character in text { total += Self.of(character) }
         return total
