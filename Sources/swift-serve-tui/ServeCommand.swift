@@ -179,7 +179,7 @@ struct ServeCommand: ParsableCommand {
         do {
             var settings = self.serverConfiguration
             // Only the dashboard shows requests in flight (the access log needs their outcomes), and
-            // at most what it applies in detail: its events per drain, ~20 drains a second, three
+            // at most what it applies in detail: its events per drain, ~10 drains a second, three
             // detailed events per request.
             settings.requestDetailPerSecond =
                 terminal == nil ? 0 : DashboardModel.detailPerBatch * (1000 / DashboardApp.frameMilliseconds) / 3

@@ -11,7 +11,7 @@ public struct DashboardModel: Sendable {
     /// Durations kept for the percentiles.
     public static let latencyWindow = 2_000
     /// Request events applied in detail per drained batch. A bigger batch is a flood (the dashboard drains
-    /// about 20 times a second, so this is ~12,000 events/s): only its newest events of this many get
+    /// about 10 times a second, so this is ~6,000 events/s): only its newest events of this many get
     /// their detail; older requests in it are counted in `skippedRequests` and left out of the list,
     /// the status codes, the percentiles and the top lists. Totals stay exact (they come from the engine).
     public static let detailPerBatch = 600

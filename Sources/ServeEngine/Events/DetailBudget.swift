@@ -1,7 +1,7 @@
 /// How many requests of one event loop get their live detail published (`requestReceived`,
 /// `responseStarted`): at most `perWindow` in each 100 ms window. Over it, in a flood, a request
 /// publishes only its outcome; the totals count it in `requestsWithoutDetail`, so the dashboard can
-/// say how much detail it never saw. The dashboard applies detail to ~4,000 requests a second at most
+/// say how much detail it never saw. The dashboard applies detail to ~2,000 requests a second at most
 /// (`DashboardModel.detailPerBatch`), so building more was work for nothing: ~8 % of the server's CPU
 /// per small-file request under a flood. Used on its loop only; time is passed in.
 struct DetailBudget {
