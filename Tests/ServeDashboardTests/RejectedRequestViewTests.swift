@@ -149,4 +149,33 @@ import Testing
             }
         }
     }
+
+    /// A request listed from its outcome alone (a flood) says its headers were not recorded, in the
+    /// detail, the replay and the HAR, rather than showing none as if the client had sent none; a
+    /// request seen whole still lists its own.
+    @Test func aRequestListedFromItsOutcomeSaysItsHeadersWereNotRecorded() throws {
+        guard case .requestFinished(var bare) = EventScript.finished(1, 2, "GET", "/flood", status: 200, bytes: 10, ms: 1, at: 2) else {
+            Issue.record("not a finished event")
+            return
+        }
+        bare.hadDetail = false
+        let model = Self.model(
+            EventScript.request(1, 1, "/calm", at: 1) + [.requestFinished(bare)]
+                + [EventScript.received(1, 3, "GET", "/left", at: 3), EventScript.finished(1, 3, "GET", "/left", status: 0, bytes: 0, ms: 1, outcome: .abortedByClient, at: 3)]
+        )
+        let flood = Self.detail(model, EventScript.id(1, 2))
+        #expect(flood.contains { $0.hasPrefix("Headers not recorded") })
+        #expect(!flood.contains { $0.hasPrefix("Request headers") || $0.hasPrefix("No response headers") })
+        let calm = Self.detail(model, EventScript.id(1, 1))
+        #expect(calm.contains { $0.hasPrefix("Request headers (") } && calm.contains { $0.hasPrefix("Response headers (") })
+        #expect(!calm.contains { $0.hasPrefix("Headers not recorded") })
+        #expect(Self.detail(model, EventScript.id(1, 3)).contains("No response was sent"))
+
+        let records = model.requests.all
+        let floodRecord = try #require(records.first { $0.target == "/flood" })
+        #expect(Format.curlLines(for: floodRecord, base: "http://h:1").note?.contains("Headers not recorded") == true)
+        #expect(Format.curlLines(for: records[0], base: "http://h:1").note == nil)
+        let har = HARExport.text(for: records, base: { _ in "http://h:1" })
+        #expect(har.components(separatedBy: "headers not recorded").count == 2, "only the flood's entry says so")
+    }
 }

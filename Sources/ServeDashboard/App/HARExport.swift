@@ -68,6 +68,7 @@ public enum HARExport {
         out += ",\"connection\":\(JSON.quote(String(record.id.connection.rawValue)))"
         var comment = "request \(record.id), \(record.outcome?.rawValue ?? "in flight")"
         if let problem = record.problem { comment += ": \(problem.message)" }
+        if !record.headersKept { comment += "; headers not recorded (it came in a flood, only its outcome was kept)" }
         out += ",\"comment\":\(JSON.quote(comment))}"
         return out
     }

@@ -24,6 +24,10 @@ public struct RequestRecord: Sendable, Equatable {
     public var durationNanoseconds: Int64?
     /// `nil` while in flight.
     public var outcome: RequestOutcome?
+    /// Whether the request's headers were seen (its `requestReceived` was applied). A record made
+    /// from the outcome alone has none to show: in a flood the server publishes only outcomes
+    /// (`no detail`) and the dashboard may skip a request's first events (`unlisted`).
+    public var headersKept: Bool
 
     public init(received: RequestReceived) {
         self.id = received.id
@@ -33,6 +37,7 @@ public struct RequestRecord: Sendable, Equatable {
         self.peer = received.peer
         self.requestHeaders = received.headers
         self.receivedAt = received.time
+        self.headersKept = true
     }
 
     /// A record for a request whose `requestReceived` event was dropped or never sent (a malformed request).
@@ -44,6 +49,7 @@ public struct RequestRecord: Sendable, Equatable {
         self.peer = finished.peer
         self.requestHeaders = HeaderFields([])
         self.receivedAt = EventTime(nanosecondsSinceEpoch: finished.time.nanosecondsSinceEpoch - finished.durationNanoseconds)
+        self.headersKept = false
         self.apply(finished)
     }
 

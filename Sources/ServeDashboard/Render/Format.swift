@@ -275,6 +275,9 @@ public enum Format {
         case "POST" where body != nil: break  // curl posts what --data-raw gives
         default: first += ["-X", Self.shellQuote(record.method)]
         }
+        if !record.headersKept {
+            note = "Headers not recorded (a flood): the replay sends curl's own."
+        }
         if record.version == "HTTP/1.0" { first.append("--http1.0") }
         if record.target.hasPrefix("/") {
             first.append(Self.shellQuote(base + record.target))

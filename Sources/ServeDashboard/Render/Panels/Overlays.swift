@@ -168,7 +168,10 @@ enum Overlays {
             for line in Format.byteLines(received, total: problem.receivedCount) { lines.append(.init("  " + line, .plain)) }
             lines.append(.init("", .plain))
         }
-        if !unparsed {
+        if !unparsed, !record.headersKept {
+            lines.append(.init("Headers not recorded: this request came in a flood, and only its outcome was kept", .dim))
+            lines.append(.init("(\"no detail\" and \"unlisted\" at the top count them; requests at a calmer moment keep theirs).", .dim))
+        } else if !unparsed {
             lines.append(.init("Request headers (\(record.requestHeaders.count))", .bold))
             for (name, value) in record.requestHeaders { lines.append(.init("  \(name): \(value)", .plain)) }
             lines.append(.init("", .plain))
@@ -181,8 +184,13 @@ enum Overlays {
         if let headers = record.responseHeaders {
             lines.append(.init("Response headers (\(headers.count))", .bold))
             for (name, value) in headers { lines.append(.init("  \(name): \(value)", .plain)) }
-        } else {
+        } else if record.isInFlight {
             lines.append(.init("No response headers yet", .dim))
+        } else if record.status == nil {
+            lines.append(.init("No response was sent", .dim))
+        } else if record.headersKept {
+            // Seen arriving, but the event with the answer's head was dropped (a full event buffer).
+            lines.append(.init("Response headers not recorded (their event was dropped in a flood)", .dim))
         }
         if let body = record.responseBody {
             // What the server wrote (a file's bytes are not kept: they are on disk).
