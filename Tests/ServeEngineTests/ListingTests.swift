@@ -174,6 +174,39 @@ import Testing
         #expect(DirectoryListing.formatDate(seconds) == String(iso.prefix(10)) + " " + String(iso.dropFirst(11).prefix(5)))
     }
 
+    /// The sort against the obvious comparator over whole entries (what it replaced) on mixed
+    /// names: ASCII and not, case twins, equal sizes and dates, folders among files; every key, both orders.
+    @Test(arguments: [ListingQuery.Key.name, .size, .mtime], [false, true])
+    func sortAgreesWithTheObviousComparator(key: ListingQuery.Key, descending: Bool) {
+        let stems = ["report", "Report", "REPORT", "Ünïcode", "ünïcode", "日本語", "space name", "a", "A", "", "Zz", "café", "Cafe\u{301}", "ΣΟΦΊΑ", "İstanbul", "Straße", "ǅ"]
+        var generator = SystemRandomNumberGenerator()
+        let entries = (0..<400).map { i -> ListingEntry in
+            let stem = stems[Int.random(in: 0..<stems.count, using: &generator)]
+            let name = Bool.random(using: &generator) ? stem : "\(stem)-\(i % 7)"
+            let folder = Int.random(in: 0..<5, using: &generator) == 0
+            return ListingEntry(
+                name: name, kind: folder ? .directory : .file, size: Int64.random(in: 0..<4, using: &generator),
+                modificationSeconds: Int64.random(in: 0..<4, using: &generator))
+        }
+        func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+        func less(_ a: [UInt8], _ b: [UInt8]) -> Bool { a.lexicographicallyPrecedes(b) }
+        let expected = entries.sorted { a, b in
+            if a.isDirectory != b.isDirectory { return a.isDirectory }
+            let (fa, fb) = (bytes(a.name.lowercased()), bytes(b.name.lowercased()))
+            switch key {
+            case .name:
+                if fa != fb { return descending ? less(fb, fa) : less(fa, fb) }
+                return less(bytes(a.name), bytes(b.name))
+            case .size, .mtime:
+                let (x, y) = key == .size ? (a.size, b.size) : (a.modificationSeconds, b.modificationSeconds)
+                if x != y { return descending ? x > y : x < y }
+                return less(fa, fb)
+            }
+        }
+        let query = ListingQuery(sort: key, descending: descending, json: false)
+        #expect(DirectoryListing.sorted(entries, by: query) == expected)
+    }
+
     @Test func sortIsPureAndStable() {
         let entries = [
             ListingEntry(name: "b", kind: .file, size: 1, modificationSeconds: 5),

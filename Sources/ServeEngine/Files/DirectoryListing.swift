@@ -108,36 +108,77 @@ public enum DirectoryListing {
     /// by Swift's canonical-equivalence order: the same for the names people use, and a memcmp
     /// instead of a normalisation check per comparison (a 10,000-entry folder sorts ~3x faster).
     public static func sorted(_ entries: [ListingEntry], by query: ListingQuery) -> [ListingEntry] {
-        // Indices are sorted, not entries: moving an entry with its keys costs a dozen retains.
-        let folded = entries.map { Array($0.name.lowercased().utf8) }
-        let names = entries.map { Array($0.name.utf8) }
-        let order = entries.indices.sorted { i, j in
-            let a = entries[i]
-            let b = entries[j]
-            if a.isDirectory != b.isDirectory { return a.isDirectory }
-            switch query.sort {
-            case .name:
-                let byFolded = Self.compare(folded[i], folded[j])
-                if byFolded != 0 { return query.descending ? byFolded > 0 : byFolded < 0 }
-                return Self.compare(names[i], names[j]) < 0
-            case .size:
-                if a.size != b.size { return query.descending ? a.size > b.size : a.size < b.size }
-            case .mtime:
-                if a.modificationSeconds != b.modificationSeconds {
-                    return query.descending ? a.modificationSeconds > b.modificationSeconds : a.modificationSeconds < b.modificationSeconds
+        // Indices are sorted against plain arrays, not entries: reading an entry in the comparison
+        // copied it with its strings (a dozen retains each time, ~30 % of a 10,000-entry listing),
+        // and the names compare as spans of one byte buffer each (memcmp, no array retained).
+        var folded = NameBytes(capacity: entries.count)
+        var names = NameBytes(capacity: entries.count)
+        var directories: [Bool] = []
+        var numbers: [Int64] = []
+        directories.reserveCapacity(entries.count)
+        numbers.reserveCapacity(entries.count)
+        for entry in entries {
+            folded.appendFolded(entry.name)
+            names.append(entry.name.utf8)
+            directories.append(entry.isDirectory)
+            numbers.append(query.sort == .size ? entry.size : entry.modificationSeconds)
+        }
+        let order = folded.bytes.withUnsafeBufferPointer { foldedBytes in
+            names.bytes.withUnsafeBufferPointer { nameBytes in
+                entries.indices.sorted { i, j in
+                    if directories[i] != directories[j] { return directories[i] }
+                    let byFolded = Self.compare(foldedBytes, folded.spans[i], folded.spans[j])
+                    switch query.sort {
+                    case .name:
+                        if byFolded != 0 { return query.descending ? byFolded > 0 : byFolded < 0 }
+                        return Self.compare(nameBytes, names.spans[i], names.spans[j]) < 0
+                    case .size, .mtime:
+                        if numbers[i] != numbers[j] { return query.descending ? numbers[i] > numbers[j] : numbers[i] < numbers[j] }
+                        return byFolded < 0
+                    }
                 }
             }
-            return Self.compare(folded[i], folded[j]) < 0
         }
         return order.map { entries[$0] }
     }
 
-    /// Byte-wise order of two UTF-8 strings (code-point order): negative, zero or positive.
-    static func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    /// Names as spans of one byte buffer (`sorted`'s keys).
+    private struct NameBytes {
+        var bytes: [UInt8] = []
+        var spans: [Range<Int>] = []
+
+        init(capacity: Int) {
+            self.bytes.reserveCapacity(capacity * 16)
+            self.spans.reserveCapacity(capacity)
+        }
+
+        mutating func append(_ utf8: String.UTF8View) {
+            let start = self.bytes.count
+            self.bytes.append(contentsOf: utf8)
+            self.spans.append(start..<self.bytes.count)
+        }
+
+        /// The name lower-cased as `String.lowercased()` does it (each scalar's Unicode lowercase
+        /// mapping, as python's `str.lower`), without building a string: ASCII byte by byte, and only
+        /// the other scalars looked up (`lowercased()` was ~10 % of a 10,000-entry listing).
+        mutating func appendFolded(_ name: String) {
+            let start = self.bytes.count
+            for scalar in name.unicodeScalars {
+                let value = scalar.value
+                if value < 0x80 {
+                    self.bytes.append(UInt8(value) &+ (value >= 0x41 && value <= 0x5A ? 0x20 : 0))
+                } else {
+                    self.bytes.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
+                }
+            }
+            self.spans.append(start..<self.bytes.count)
+        }
+    }
+
+    /// Byte-wise order of two spans of `bytes` (code-point order for UTF-8): negative, zero or positive.
+    private static func compare(_ bytes: UnsafeBufferPointer<UInt8>, _ a: Range<Int>, _ b: Range<Int>) -> Int {
         let common = min(a.count, b.count)
-        // Both non-empty when `common` > 0, so both have storage.
-        let result =
-            common == 0 ? 0 : a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in memcmp(x.baseAddress!, y.baseAddress!, common) } }
+        let result = common == 0 ? 0 : memcmp(bytes.baseAddress! + a.lowerBound, bytes.baseAddress! + b.lowerBound, common)
         return result != 0 ? Int(result) : a.count - b.count
     }
 

@@ -149,14 +149,18 @@ public enum SafePath {
     }
 
     /// `bytes` with every byte `keep` refuses written as `%XX`.
+    /// (Three appends per escaped byte, no array literal each: a listing encodes every name.)
     private static func percentEncode(_ bytes: some Sequence<UInt8>, keeping keep: (UInt8) -> Bool) -> String {
-        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+        func hex(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10 }
         var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 3)
         for byte in bytes {
             if keep(byte) {
                 out.append(byte)
             } else {
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+                out.append(UInt8(ascii: "%"))
+                out.append(hex(byte >> 4))
+                out.append(hex(byte & 0xF))
             }
         }
         return String(decoding: out, as: UTF8.self)
