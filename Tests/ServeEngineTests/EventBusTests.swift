@@ -33,14 +33,38 @@ import Testing
         #expect(totals.bytesSent == 63)
     }
 
-    @Test func theDetailBudgetAllowsSoManyPerWindowThenResets() {
-        var budget = DetailBudget(perSecond: 30)  // 3 per 100 ms
+    @Test func theDetailBudgetAllowsABurstThenRefillsEvenly() {
+        var budget = DetailBudget(perSecond: 30)  // 3 per 100 ms, one every 33.3 ms
         let start: Int64 = 5_000_000_000
-        #expect((0..<5).map { budget.allows(now: start + Int64($0) * 1_000_000) } == [true, true, true, false, false])
-        #expect(budget.allows(now: start + 99_000_000) == false)
-        #expect(budget.allows(now: start + DetailBudget.window) == true)
+        let ms: Int64 = 1_000_000
+        #expect((0..<5).map { budget.allows(now: start + Int64($0) * ms) } == [true, true, true, false, false])
+        #expect(budget.allows(now: start + 30 * ms) == false, "not a whole request's worth yet")
+        #expect(budget.allows(now: start + 36 * ms) == true)
+        #expect(budget.allows(now: start + 37 * ms) == false)
+        // A quiet spell refills the bucket to its burst, no further.
+        #expect((0..<4).map { _ in budget.allows(now: start + 10_000 * ms) } == [true, true, true, false])
         var none = DetailBudget(perSecond: 0)
         #expect(none.allows(now: start) == false)
+    }
+
+    /// In a flood at ten times the budget the detailed requests are every tenth, evenly, not a
+    /// window's worth at its start: any 10 ms of the flood holds its share.
+    @Test func inAFloodTheDetailIsSpreadEvenly() {
+        var budget = DetailBudget(perSecond: 1_000)  // 100 per 100 ms, one per ms
+        let start: Int64 = 1_000_000_000
+        let step: Int64 = 100_000  // a request every 100 µs
+        var detailed: [Int64] = []
+        for i in 0..<20_000 {
+            let now = start + Int64(i) * step
+            if budget.allows(now: now) { detailed.append(now) }
+        }
+        // The first ~110 come together (the burst, refilled a little while it lasts), then the flood.
+        let afterBurst = detailed.filter { $0 >= start + 50 * 1_000_000 }
+        #expect(detailed.count == 100 + 2_000 - 1 || detailed.count == 100 + 2_000, "\(detailed.count)")
+        let gaps = Set(zip(afterBurst, afterBurst.dropFirst()).map { $1 - $0 })
+        #expect(gaps == [1_000_000], "one every millisecond: \(gaps.sorted().prefix(5))")
+        let lastTenMilliseconds = detailed.filter { $0 >= start + 1_990 * 1_000_000 }
+        #expect(lastTenMilliseconds.count == 10)
     }
 
     @Test func requestsWithoutDetailAreCountedFromTheirOutcome() {
