@@ -148,12 +148,9 @@ public struct DashboardModel: Sendable {
                 record.apply(finished)
             }
         if !known { self.requests.append(RequestRecord(finished: finished)) }
-        // One hash for the four changes (the session is changed in place, not copied out and back).
+        // One hash, the session changed in place (not copied out and back).
         if let index = self.sessions.index(forKey: finished.id.connection) {
-            self.sessions.values[index].requests += 1
-            self.sessions.values[index].bytes += max(0, finished.bytesSent - previousBytes)
-            self.sessions.values[index].activeRequests = max(0, self.sessions.values[index].activeRequests - 1)
-            self.sessions.values[index].lastActivity = finished.time
+            self.sessions.values[index].apply(finished, bytesBefore: previousBytes)
         }
         self.statusCodes[finished.status, default: 0] += 1
         self.latencies.append(finished.durationNanoseconds)
@@ -169,7 +166,7 @@ public struct DashboardModel: Sendable {
 
     /// The target without its query, searched as bytes: `firstIndex(of: Character)` walks grapheme
     /// clusters (~6 % of the dashboard thread's time under a flood, by `perf`).
-    static func pathOf(_ target: String) -> String {
+    private static func pathOf(_ target: String) -> String {
         guard let cut = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
         return String(target[..<cut])
     }

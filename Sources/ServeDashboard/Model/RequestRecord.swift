@@ -114,6 +114,14 @@ public struct Session: Sendable, Equatable {
     public var activeRequests = 0
 
     public var isActive: Bool { self.activeRequests > 0 }
+
+    /// Counts a finished request of this connection; `bytesBefore`: what its progress had counted.
+    mutating func apply(_ finished: RequestFinished, bytesBefore: Int64) {
+        self.requests += 1
+        self.bytes += max(0, finished.bytesSent - bytesBefore)
+        self.activeRequests = max(0, self.activeRequests - 1)
+        self.lastActivity = finished.time
+    }
 }
 
 /// A line of the log panel.
