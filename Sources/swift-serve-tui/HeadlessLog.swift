@@ -41,10 +41,8 @@ struct HeadlessLog {
         if batch.droppedTotal > alreadyDropped {
             text += "(\(batch.droppedTotal - alreadyDropped) events dropped: log lines are missing, totals are exact)\n".utf8
         }
-        for shard in batch.shards {
-            for event in shard {
-                self.append(event, to: &text, dates: &dates)
-            }
+        for event in batch.inTimeOrder {
+            self.append(event, to: &text, dates: &dates)
         }
         if !text.isEmpty { text.withUnsafeBufferPointer { Console.write($0, to: STDERR_FILENO) } }
         return batch.droppedTotal

@@ -164,9 +164,8 @@ import Testing
         #expect(model.requests.all.first { $0.target == "/slow" }?.outcome == .completed)
     }
 
-    /// A batch comes as the bus's shards (one per event loop), walked shard after shard without being
-    /// merged: the flood cutoff counts across them, so two shards apply what one buffer holding the
-    /// same events would.
+    /// A batch comes as the bus's shards (one per event loop), merged by time: the flood cutoff counts
+    /// across them, so two shards apply what one buffer holding the same events would.
     @Test func aBatchOfShardsAppliesAsOneBuffer() throws {
         func flood(_ connection: UInt64, _ count: Int) -> [ServerEvent] {
             var events = [EventScript.opened(connection, at: 0)]
@@ -183,6 +182,28 @@ import Testing
         #expect(sharded.skippedRequests == single.skippedRequests)
         #expect(sharded.skippedRequests == 2_000 - DashboardModel.detailPerBatch / 3)
         #expect(sharded.sessions.count == 2 && sharded.totals == totals)
+    }
+
+    /// Two loops' requests within one drain are listed in the order they came, not loop after loop;
+    /// in a flood, the newest by time are the ones listed.
+    @Test func requestsFromTwoLoopsAreListedInTimeOrder() throws {
+        let loopA = [EventScript.opened(1, at: 0)] + EventScript.request(1, 1, "/a-first", at: 0.01)
+            + EventScript.request(1, 2, "/a-third", at: 0.05)
+        let loopB = [EventScript.opened(2, at: 0.02)] + EventScript.request(2, 1, "/b-second", at: 0.03)
+            + EventScript.request(2, 2, "/b-fourth", at: 0.07)
+        var model = self.model()
+        model.apply(EventBus.Batch(shards: [Deque(loopA), Deque(loopB)], droppedTotal: 0, publishedTotal: 0, totals: EventScript.totals(for: loopA + loopB)))
+        #expect(model.requests.all.map(\.target) == ["/a-first", "/b-second", "/a-third", "/b-fourth"])
+
+        // A flood on one loop, then a late request on the other: the late one is listed last.
+        var flood: [ServerEvent] = []
+        for i in 1...1_000 { flood += EventScript.request(1, 10 + i, "/flood\(i)", at: 1 + Double(i) / 10_000) }
+        let late = EventScript.request(2, 3, "/late", at: 2)
+        let early = EventScript.request(2, 4, "/early", at: 0.5)
+        model.apply(EventBus.Batch(shards: [Deque(early + late), Deque(flood)], droppedTotal: 0, publishedTotal: 0, totals: EventScript.totals(for: flood + early + late)))
+        #expect(model.requests.all.last?.target == "/late")
+        #expect(model.requests.all.dropLast().last?.target == "/flood1000")
+        #expect(!model.requests.all.contains { $0.target == "/early" }, "the oldest of the flood batch are unlisted")
     }
 
     @Test func ratesAreSampledPerSecondFromTotals() {

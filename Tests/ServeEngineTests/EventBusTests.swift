@@ -112,4 +112,24 @@ import Testing
         #expect(bus.drain().events.isEmpty)
         #expect(bus.totals == totals)
     }
+
+    /// A drain reads the loops' events merged by time, not shard after shard: otherwise two requests
+    /// on different loops within one drain are listed and logged in the wrong order. Ties go to the
+    /// lower shard; a shard's own order is kept even when its clock went backwards.
+    @Test func aBatchReadsTheShardsInTimeOrder() {
+        let bus = EventBus(capacity: 64, shards: 3)
+        let loopA = bus.publisher(shard: 1)
+        let loopB = bus.publisher(shard: 2)
+        func log(_ name: String, _ at: Int64) -> ServerEvent {
+            .log(LogLine(level: .info, message: name, time: EventTime(nanosecondsSinceEpoch: at)))
+        }
+        for (name, at) in [("a1", 1), ("a2", 4), ("a3", 4), ("a4", 9), ("a5", 3)] as [(String, Int64)] { loopA.publish(log(name, at)) }
+        for (name, at) in [("b1", 2), ("b2", 4), ("b3", 8)] as [(String, Int64)] { loopB.publish(log(name, at)) }
+        bus.publish(log("s", 5))
+        let batch = bus.drain()
+        let order = Array(batch.inTimeOrder).compactMap { if case .log(let line) = $0 { line.message } else { nil } }
+        #expect(order == ["a1", "b1", "a2", "a3", "b2", "s", "b3", "a4", "a5"])
+        #expect(batch.events.map(\.time) == Array(batch.inTimeOrder).map(\.time))
+        #expect(Array(EventBus(shards: 2).drain().inTimeOrder).isEmpty)
+    }
 }

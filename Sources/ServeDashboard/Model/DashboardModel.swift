@@ -55,17 +55,15 @@ public struct DashboardModel: Sendable {
 
     /// Applies a drained batch: its events in order, then the exact totals and drop count.
     public mutating func apply(_ batch: EventBus.Batch) {
-        // Only events before `cutoff` (counted shard after shard) may be skipped: connections, logs
-        // and state always apply, and a request already on the list is finished so it does not stay
+        // Only events before `cutoff` (counted in time order) may be skipped: connections, logs and
+        // state always apply, and a request already on the list is finished so it does not stay
         // "in flight" forever.
         let cutoff = batch.count - Self.detailPerBatch
         var index = 0
-        for shard in batch.shards {
-            for event in shard {
-                defer { index += 1 }
-                if index < cutoff, self.skips(event) { continue }
-                self.apply(event)
-            }
+        for event in batch.inTimeOrder {
+            defer { index += 1 }
+            if index < cutoff, self.skips(event) { continue }
+            self.apply(event)
         }
         self.totals = batch.totals
         self.droppedEvents = batch.droppedTotal

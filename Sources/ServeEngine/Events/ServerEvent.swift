@@ -310,4 +310,21 @@ public enum ServerEvent: Sendable {
     case serverStateChanged(ServerState, listening: [String], time: EventTime)
     case rootChanged(from: String, to: String, time: EventTime)
     case log(LogLine)
+
+    /// When the event happened (what `EventBus.Batch.inTimeOrder` merges the loops' events by).
+    public var time: EventTime {
+        switch self {
+        case .connectionOpened(let event): event.time
+        case .connectionClosed(let event): event.time
+        case .requestReceived(let event): event.time
+        case .requestBody(let event): event.time
+        case .responseBody(let event): event.time
+        case .responseStarted(let event): event.time
+        case .bodyProgress(let event): event.time
+        case .requestFinished(let event): event.time
+        case .serverStateChanged(_, _, let time): time
+        case .rootChanged(_, _, let time): time
+        case .log(let line): line.time
+        }
+    }
 }
