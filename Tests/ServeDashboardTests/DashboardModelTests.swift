@@ -257,6 +257,25 @@ import Testing
         #expect(screen.contains("codes 200×8"), "per-code counts are shown on tall screens")
     }
 
+    /// The top list counts paths as the screen shows them: two spellings of one path are one entry,
+    /// and a target is decoded once (`%2541` reads `%41`, not `A`).
+    @Test func topPathsCountWhatTheScreenShows() {
+        var model = self.model()
+        var events: [ServerEvent] = []
+        events += EventScript.request(1, 1, "/../etc/passwd", status: 404, at: 0)
+        events += EventScript.request(1, 2, "/%2e%2e/etc/passwd?x=1", status: 404, at: 0.1)
+        events += EventScript.request(1, 3, "/%2E%2E/etc/passwd", status: 404, at: 0.2)
+        events += EventScript.request(1, 4, "/%2541", at: 0.3)
+        events += EventScript.request(1, 5, "/%E6%97%A5", at: 0.4)
+        events += EventScript.request(1, 6, "/日", at: 0.5)
+        model.apply(EventScript.batch(events))
+        let top = DashboardModel.top(model.topPaths, limit: 3)
+        #expect(top.map(\.key) == ["/../etc/passwd", "/日", "/%41"])
+        #expect(top.map(\.count) == [3, 2, 1])
+        let screen = DashboardRenderer.render(model, DashboardUI(), width: 160, height: 40).text
+        #expect(screen.contains("top /../etc/passwd (3) /日 (2) /%41 (1)"), "\(screen.prefix(700))")
+    }
+
     @Test func requestListIsBoundedAndClearKeepsInFlight() {
         var model = self.model()
         var events: [ServerEvent] = []

@@ -34,6 +34,7 @@ public struct DashboardModel: Sendable {
     public private(set) var log = Ring<LogEntry>(capacity: DashboardModel.logCapacity)
     /// Finished requests seen per status code (events, so approximate when events were dropped).
     public private(set) var statusCodes: [Int: Int] = [:]
+    /// Paths without their query, percent-decoded for reading (`Format.displayTarget`).
     public private(set) var topPaths: [String: Int] = [:]
     public private(set) var topClients: [String: Int] = [:]
     private var latencies = Ring<Int64>(capacity: DashboardModel.latencyWindow)
@@ -152,7 +153,8 @@ public struct DashboardModel: Sendable {
         }
         self.statusCodes[finished.status, default: 0] += 1
         self.latencies.append(finished.durationNanoseconds)
-        Self.count(Self.pathOf(finished.target), in: &self.topPaths)
+        // Counted as shown: `/%2e%2e/x` and `/../x` read the same on screen, so they are one entry.
+        Self.count(Format.displayTarget(Self.pathOf(finished.target)), in: &self.topPaths)
         Self.count(finished.peer, in: &self.topClients)
     }
 

@@ -92,7 +92,9 @@ public enum Format {
     /// A request target for reading: percent-decoded when that gives valid UTF-8 (so `/%E6%97%A5/`
     /// shows as `/日/`), otherwise as sent. The canvas still escapes whatever is unsafe.
     public static func displayTarget(_ target: String) -> String {
-        guard target.contains("%") else { return target }
+        // Searched as bytes: a `Character` search walks grapheme clusters, and the model calls this
+        // for every request it counts.
+        guard target.utf8.contains(UInt8(ascii: "%")) else { return target }
         var bytes: [UInt8] = []
         var iterator = target.utf8.makeIterator()
         while let byte = iterator.next() {
