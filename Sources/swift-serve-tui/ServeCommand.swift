@@ -24,7 +24,8 @@ struct ServeCommand: ParsableCommand {
               swift-serve-tui --port 0 --no-tui    pick a free port, print an access log
               swift-serve-tui --bind 127.0.0.1     only this machine can connect
               swift-serve-tui --cgi                also run scripts in ./cgi-bin
-            """
+            """,
+        version: ServerConfiguration.version
     )
 
     @Argument(help: "Port to listen on (like python's positional port). Same as --port.")

@@ -91,6 +91,21 @@ import Testing
         }
     }
 
+    /// `--version` prints the version the `Server` header carries, and exits 0.
+    @Test func versionPrintsWhatTheServerHeaderSays() throws {
+        let result = try Self.run(["--version"])
+        #expect(result.status == 0)
+        let version = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!version.isEmpty && result.stdout == version + "\n")
+        let directory = try Self.temporaryFolder("version")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (process, _, _, banner) = try Self.startHeadless(["-d", directory.path])
+        defer { if process.isRunning { process.terminate() } }
+        let port = try #require(Int(banner.split(separator: " ")[5]))
+        let response = try HTTPGet.fetch(port: port, target: "/")
+        #expect(response.contains("\r\nServer: swift-serve-tui/\(version)\r\n"), "\(response.prefix(300))")
+    }
+
     @Test(arguments: [
         (["--nope"], "unknown option"),
         (["70000"], "out of range"),

@@ -19,7 +19,7 @@ public enum HARExport {
     /// The HAR text for `records`, oldest first. `base` gives the `http://host:port` a request was
     /// sent to (its `Host`, else where the server listens).
     public static func text(for records: [RequestRecord], base: (RequestRecord) -> String) -> String {
-        var out = "{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":\"swift-serve-tui\",\"version\":\"0.1\"},\"pages\":[],\"entries\":["
+        var out = "{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":\"swift-serve-tui\",\"version\":\"" + ServerConfiguration.version + "\"},\"pages\":[],\"entries\":["
         var first = true
         for record in records where Self.canHold(record) {
             if !first { out += "," }

@@ -1,5 +1,8 @@
 /// Everything the engine needs to know to serve, with python-compatible defaults.
 public struct ServerConfiguration: Sendable {
+    /// This program's version: `--version`, the `Server` header, a HAR file's creator.
+    public static let version = "0.1"
+
     /// Which HTTP version the server speaks.
     public enum ProtocolVersion: String, Sendable, CaseIterable {
         /// Like python's default: answer as HTTP/1.0 and close after every response.
@@ -41,7 +44,7 @@ public struct ServerConfiguration: Sendable {
     /// List dotfiles in directory listings (they are served on direct request either way).
     public var showHidden = false
     /// The `Server` header.
-    public var serverSoftware: String = "swift-serve-tui/0.1"
+    public var serverSoftware: String = "swift-serve-tui/" + ServerConfiguration.version
 
     /// Limits from python's `http.server`, enforced by NIO's decoder and checked again on the head.
     public var maxRequestLineBytes: Int = 65_536
