@@ -64,6 +64,23 @@ import Testing
         for row in canvas.rows { #expect(CellWidth.of(row) == 6) }
     }
 
+    /// Wrapping for the log panel: after a space when that keeps half a line, otherwise between
+    /// characters, never through a wide one; the last allowed line keeps the rest.
+    @Test func wrapBreaksAtSpacesAndNeverSplitsAWideCharacter() {
+        #expect(Format.wrap("alpha beta gamma delta", width: 11, maxLines: 9) == ["alpha beta", "gamma delta"])
+        #expect(Format.wrap("a bcdefghijklmnop", width: 6, maxLines: 9) == ["a bcde", "fghijk", "lmnop"], "a space early in the line is not worth a short line")
+        #expect(Format.wrap("日本語テキスト", width: 5, maxLines: 9) == ["日本", "語テ", "キス", "ト"])
+        #expect(Format.wrap("one two three four five six", width: 8, maxLines: 2) == ["one two", "three four five six"])
+        #expect(Format.wrap("fits", width: 4, maxLines: 1) == ["fits"])
+        #expect(Format.wrap("stderr: \\x1b[1mbold\\x1b[0m", width: 24, maxLines: 9) == ["stderr: \\x1b[1mbold", "\\x1b[0m"], "an escape is not split")
+        #expect(Format.wrap("a\\\\b c", width: 2, maxLines: 9) == ["a", "\\\\", "b", "c"], "nor an escaped backslash")
+        #expect(Format.wrap("日", width: 1, maxLines: 3) == ["日"], "wider than the line: kept whole, for the canvas to cut")
+        #expect(Format.wrap("", width: 10, maxLines: 3).isEmpty && Format.wrap("x", width: 0, maxLines: 3).isEmpty)
+        for line in Format.wrap("日本語 mixed テキスト with spaces and 🎉 emoji, long enough to wrap several times", width: 9, maxLines: 99) {
+            #expect(CellWidth.of(line) <= 9, "\(line)")
+        }
+    }
+
     @Test(arguments: [
         ("/a/very/long/path/to/some/file.txt", 15, "/a/very…ile.txt"),
         ("short", 10, "short"),

@@ -1,3 +1,4 @@
+import Foundation
 import DequeModule
 import ServeDashboard
 import Testing
@@ -274,6 +275,42 @@ import Testing
         #expect(top.map(\.count) == [3, 2, 1])
         let screen = DashboardRenderer.render(model, DashboardUI(), width: 160, height: 40).text
         #expect(screen.contains("top /../etc/passwd (3) /日 (2) /%41 (1)"), "\(screen.prefix(700))")
+    }
+
+    /// A long log line (a CGI script's traceback, a refused root's reason) wraps under its message
+    /// instead of being cut at the panel's edge; it stays escaped, the newest entry stays at the
+    /// bottom, and an entry takes at most four rows.
+    @Test func longLogLinesWrapInTheLogPanel() throws {
+        var model = self.model()
+        let reason = "root not changed: /home/dev/site/名前: no such directory \u{1B}[31m — still serving /srv"
+        model.apply(EventScript.batch([
+            .log(LogLine(level: .info, message: "older", time: EventScript.time(1))),
+            .log(LogLine(level: .warning, message: reason, time: EventScript.time(2))),
+            .log(LogLine(level: .info, message: String(repeating: "trace ", count: 100), time: EventScript.time(3))),
+        ]))
+        let rows = DashboardRenderer.render(model, DashboardUI(), width: 120, height: 40).rows
+        // The log panel's text column: right of the clock, inside the right-hand box.
+        let panel = try #require(rows.firstIndex { $0.contains("┌ Log ") })
+        let column = try #require(rows[panel].range(of: "┌ Log ")).lowerBound
+        let inner = rows[(panel + 1)...].prefix { !$0.contains("└") }.map { row in
+            String(row[row.index(column, offsetBy: 1)...].dropLast())
+        }
+        let texts = inner.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        #expect(texts.first == "06:00:01 older")
+        let wrapped = texts.dropFirst().prefix { !$0.hasPrefix("06:00:03") }
+        #expect(wrapped.count >= 3 && wrapped.first?.hasPrefix("06:00:02 root not changed:") == true, "\(texts)")
+        let joined = wrapped.map { $0.replacingOccurrences(of: "06:00:02 ", with: "") }.joined(separator: " ")
+        #expect(joined.contains("no such directory \\x1b[31m — still serving /srv"), "\(joined)")
+        #expect(joined.contains("名前"))
+        let trace = texts.drop { !$0.hasPrefix("06:00:03") }
+        #expect(trace.count == 4 && trace.last?.hasSuffix("…") == true, "\(trace)")
+        #expect(texts.last.map { !$0.hasPrefix("06:") } == true, "the newest entry's rows end the panel")
+        for row in rows { #expect(CellWidth.of(row) == 120) }
+
+        // More than the panel holds: the newest entries, whole, the oldest dropped.
+        model.apply(EventScript.batch((1...20).map { .log(LogLine(level: .info, message: "n\($0)", time: EventScript.time(4))) }))
+        let later = DashboardRenderer.render(model, DashboardUI(), width: 120, height: 40).text
+        #expect(later.contains("06:00:04 n20") && !later.contains("older") && !later.contains("trace"), "\(later)")
     }
 
     @Test func requestListIsBoundedAndClearKeepsInFlight() {

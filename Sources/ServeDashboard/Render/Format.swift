@@ -89,6 +89,52 @@ public enum Format {
         return left + "…" + right
     }
 
+    /// `text` in lines of at most `width` cells, broken at a space (dropped) or before an escape like
+    /// `\x1b` when that keeps at least half a line, otherwise between characters (a wide character is
+    /// never split). At most `maxLines`: the last holds the rest, for the canvas to cut with `…`. Give
+    /// it text as it will be shown (escaped).
+    public static func wrap(_ text: String, width: Int, maxLines: Int) -> [String] {
+        guard width > 0, maxLines > 0 else { return [] }
+        var lines: [String] = []
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            if lines.count == maxLines - 1 {
+                lines.append(String(rest))
+                break
+            }
+            var used = 0
+            var end = rest.startIndex
+            // The last place to break: where the line ends, where the next one starts, cells before it.
+            var candidate: (end: String.Index, next: String.Index, used: Int)?
+            var previous: Character?
+            while end < rest.endIndex {
+                let character = rest[end]
+                let w = CellWidth.of(character)
+                if used + w > width { break }
+                if character == "\\", previous != "\\", used > 0 { candidate = (end, end, used) }
+                used += w
+                let after = rest.index(after: end)
+                if character == " " { candidate = (end, after, used) }
+                previous = character
+                end = after
+            }
+            if end == rest.endIndex {
+                lines.append(String(rest))
+                break
+            }
+            if let candidate, candidate.used * 2 >= width {
+                lines.append(String(rest[..<candidate.end]))
+                rest = rest[candidate.next...]
+            } else {
+                // A character wider than the whole line still goes on one (the canvas cuts it).
+                if end == rest.startIndex { end = rest.index(after: end) }
+                lines.append(String(rest[..<end]))
+                rest = rest[end...]
+            }
+        }
+        return lines
+    }
+
     /// A request target for reading: percent-decoded when that gives valid UTF-8 (so `/%E6%97%A5/`
     /// shows as `/日/`), otherwise as sent. The canvas still escapes whatever is unsafe.
     public static func displayTarget(_ target: String) -> String {

@@ -11,16 +11,39 @@ enum LogPanel {
             canvas.write("nothing logged", x: inner.x + 1, y: inner.y, maxWidth: inner.width - 1, style: .dim)
             return
         }
-        for (offset, entry) in entries.enumerated() {
-            var line = SegmentWriter(x: inner.x, y: inner.y + offset, maxX: inner.maxX)
-            line.add(&canvas, Format.clock(entry.time, utcOffset: context.utcOffset) + " ", .dim)
+        // Long lines (a CGI script's stderr, a refused root's reason) wrap under their message, up to
+        // `linesPerEntry`; the newest entries that fit whole are shown, oldest first.
+        let clockWidth = 9
+        let textWidth = inner.width - clockWidth
+        var shown: [(entry: LogEntry, lines: [String])] = []
+        var rows = 0
+        for entry in entries.reversed() {
+            let text = TextSanitizer.escape(entry.message)
+            var lines = textWidth >= 12 ? Format.wrap(text, width: textWidth, maxLines: Self.linesPerEntry) : [text]
+            if rows + lines.count > inner.height {
+                guard shown.isEmpty else { break }
+                lines = Array(lines.prefix(inner.height))
+            }
+            shown.append((entry, lines))
+            rows += lines.count
+        }
+        var y = inner.y
+        for (entry, lines) in shown.reversed() {
             let style: CellStyle =
                 switch entry.level {
                 case .error: CellStyle(color: .red, bold: true)
                 case .warning: CellStyle(color: .yellow)
                 case .info, .debug: .plain
                 }
-            line.add(&canvas, entry.message, style)
+            canvas.write(Format.clock(entry.time, utcOffset: context.utcOffset), x: inner.x, y: y, style: .dim)
+            for line in lines {
+                // Already escaped: a backslash in it is one of the escapes.
+                canvas.write(line, x: inner.x + clockWidth, y: y, maxWidth: inner.width - clockWidth, style: style, backslashesAsIs: true)
+                y += 1
+            }
         }
     }
+
+    /// Rows one log entry may take.
+    static let linesPerEntry = 4
 }
