@@ -34,6 +34,11 @@ struct HeadlessLog {
     }
 
     /// Prints what the bus holds; returns the dropped-event count seen.
+    ///
+    /// Lines come out in time order across the event loops' shards. Each shard's lines are written
+    /// first, each with the time its event already carries, and then the lines are merged: merging
+    /// the events themselves copied each one to read its time (its strings retained), for every
+    /// request of a flood.
     private func printPending(alreadyDropped: Int, dates: inout AccessLogFormatter.DateCache) -> Int {
         let batch = self.server.bus.drain()
         var text: [UInt8] = []
@@ -41,25 +46,36 @@ struct HeadlessLog {
         if batch.droppedTotal > alreadyDropped {
             text += "(\(batch.droppedTotal - alreadyDropped) events dropped: log lines are missing, totals are exact)\n".utf8
         }
-        for event in batch.inTimeOrder {
-            self.append(event, to: &text, dates: &dates)
+        var shards: [TimedLines] = []
+        shards.reserveCapacity(batch.shards.count)
+        for shard in batch.shards {
+            var lines = TimedLines()
+            lines.text.reserveCapacity(shard.count * 96)
+            for event in shard {
+                if let time = self.append(event, to: &lines.text, dates: &dates) { lines.endLine(at: time) }
+            }
+            shards.append(lines)
         }
+        TimedLines.merge(shards, into: &text)
         if !text.isEmpty { text.withUnsafeBufferPointer { Console.write($0, to: STDERR_FILENO) } }
         return batch.droppedTotal
     }
 
-    /// Appends what `event` shows in the access log, if anything.
-    private func append(_ event: ServerEvent, to text: inout [UInt8], dates: inout AccessLogFormatter.DateCache) {
+    /// Appends what `event` shows in the access log, if anything; returns the event's time if it did.
+    private func append(_ event: ServerEvent, to text: inout [UInt8], dates: inout AccessLogFormatter.DateCache) -> EventTime? {
         switch event {
         case .requestFinished(let finished):
             AccessLogFormatter.append(finished, to: &text, dates: &dates)
             text.append(UInt8(ascii: "\n"))
+            return finished.time
         case .log(let line) where line.level >= .info:
             text += (AccessLogFormatter.line(for: line) + "\n").utf8
-        case .rootChanged(_, let to, _):
+            return line.time
+        case .rootChanged(_, let to, let time):
             text += "Serving \(TextSanitizer.escape(to))\n".utf8
+            return time
         default:
-            break
+            return nil
         }
     }
 }

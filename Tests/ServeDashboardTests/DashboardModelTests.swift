@@ -165,23 +165,30 @@ import Testing
         #expect(model.requests.all.first { $0.target == "/slow" }?.outcome == .completed)
     }
 
-    /// A batch comes as the bus's shards (one per event loop), merged by time: the flood cutoff counts
-    /// across them, so two shards apply what one buffer holding the same events would.
+    /// A batch comes as the bus's shards (one per event loop), merged by time: in a flood the newest
+    /// events by time get detail, whichever shard they are in, so two shards apply what one buffer
+    /// holding the same events in time order would.
     @Test func aBatchOfShardsAppliesAsOneBuffer() throws {
-        func flood(_ connection: UInt64, _ count: Int) -> [ServerEvent] {
-            var events = [EventScript.opened(connection, at: 0)]
-            for i in 1...count { events += EventScript.request(connection, i, "/c\(connection)-\(i)", at: 0.2) }
+        func flood(_ connection: UInt64, _ count: Int, every step: Double, from start: Double) -> [ServerEvent] {
+            var events = [EventScript.opened(connection, at: start)]
+            for i in 1...count {
+                events += EventScript.request(connection, i, "/c\(connection)-\(i)", ms: 0.1, at: start + Double(i) * step)
+            }
             return events
         }
-        let (first, second) = (flood(1, 1_500), flood(2, 500))
+        // The first loop's requests come three times as often; the two interleave.
+        let (first, second) = (flood(1, 1_500, every: 0.001, from: 0), flood(2, 500, every: 0.003, from: 0.0005))
         var sharded = self.model()
         var single = self.model()
         let totals = EventScript.totals(for: first + second)
         sharded.apply(EventBus.Batch(shards: [Deque(first), Deque(second)], droppedTotal: 0, publishedTotal: 0, totals: totals))
-        single.apply(EventScript.batch(first + second, totals: totals))
+        single.apply(EventScript.batch((first + second).sorted { $0.time < $1.time }, totals: totals))
         #expect(sharded.requests.all.map(\.target) == single.requests.all.map(\.target))
         #expect(sharded.skippedRequests == single.skippedRequests)
         #expect(sharded.skippedRequests == 2_000 - DashboardModel.detailPerBatch / 3)
+        let listed = sharded.requests.all.map(\.target)
+        #expect(listed.contains("/c1-1500") && listed.contains("/c2-500") && listed.last == "/c2-500")
+        #expect(listed.filter { $0.hasPrefix("/c2-") }.count == 50, "a quarter of the newest are the second loop's")
         #expect(sharded.sessions.count == 2 && sharded.totals == totals)
     }
 

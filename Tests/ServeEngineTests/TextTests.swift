@@ -151,6 +151,26 @@ import Testing
             #expect(ByteClass.isHost(byte) == host.contains(byte), "host \(byte)")
         }
     }
+
+    /// The headless log's merge: lines in time order across the loops, ties to the lower loop, each
+    /// loop's own order kept, every byte once.
+    @Test func timedLinesMergeInTimeOrder() {
+        func part(_ lines: [(String, Int64)]) -> TimedLines {
+            var part = TimedLines()
+            for (text, time) in lines {
+                part.text += Array((text + "\n").utf8)
+                part.endLine(at: EventTime(nanosecondsSinceEpoch: time))
+            }
+            return part
+        }
+        var out: [UInt8] = Array("header\n".utf8)
+        TimedLines.merge([part([("a1", 1), ("a2", 4), ("a3 with ünïcode", 9), ("a4", 3)]), part([]), part([("b1", 2), ("b2", 4), ("b3", 8)])], into: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "header\na1\nb1\na2\nb2\nb3\na3 with ünïcode\na4\n")
+        var none: [UInt8] = []
+        TimedLines.merge([], into: &none)
+        TimedLines.merge([TimedLines()], into: &none)
+        #expect(none.isEmpty)
+    }
 }
 
 extension RequestFinished {

@@ -54,23 +54,25 @@ public struct DashboardModel: Sendable {
 
     // MARK: Events
 
-    /// Applies a drained batch: its events in order, then the exact totals and drop count.
+    /// Applies a drained batch: its events in time order, then the exact totals and drop count.
     public mutating func apply(_ batch: EventBus.Batch) {
-        // Only events before `cutoff` (counted in time order) may be skipped: connections, logs and
-        // state always apply, and a request already on the list is finished so it does not stay
-        // "in flight" forever.
-        let cutoff = batch.count - Self.detailPerBatch
-        var index = 0
-        for event in batch.inTimeOrder {
-            defer { index += 1 }
-            if index < cutoff, self.skips(event) { continue }
-            self.apply(event)
+        let count = batch.count
+        if count <= Self.detailPerBatch {
+            for event in batch.inTimeOrder { self.apply(event) }
+        } else {
+            // A flood: only the newest `detailPerBatch` events by time get detail. Of the older ones,
+            // connections, logs and state always apply, and a request already on the list is
+            // finished so it does not stay "in flight" forever; the rest are skipped (and counted).
+            let (older, newest) = batch.split(newest: Self.detailPerBatch) { !self.skips($0) }
+            for event in older { self.apply(event) }
+            for event in newest { self.apply(event) }
         }
         self.totals = batch.totals
         self.droppedEvents = batch.droppedTotal
     }
 
-    /// Whether an event before the batch's cutoff is skipped in a flood (counting a skipped outcome).
+    /// Whether an event older than a flood's newest is skipped (counting a skipped outcome). What it
+    /// skips never lists a request, so the older events can all be sorted out before any applies.
     private mutating func skips(_ event: ServerEvent) -> Bool {
         switch event {
         case .requestReceived, .requestBody, .responseBody, .responseStarted, .bodyProgress:
