@@ -132,32 +132,4 @@ import Testing
         #expect(batch.events.map(\.time) == Array(batch.inTimeOrder).map(\.time))
         #expect(Array(EventBus(shards: 2).drain().inTimeOrder).isEmpty)
     }
-
-    /// A flood's split: its newest events by time, merged, and before them the older events the
-    /// consumer keeps, merged too; the rest are only offered to `keep`, each once.
-    @Test func aFloodSplitsIntoItsNewestAndTheOlderEventsKept() {
-        let bus = EventBus(capacity: 64, shards: 3)
-        func log(_ name: String, _ at: Int64) -> ServerEvent {
-            .log(LogLine(level: .info, message: name, time: EventTime(nanosecondsSinceEpoch: at)))
-        }
-        func names(_ events: TimeOrderedEvents) -> [String] {
-            Array(events).compactMap { if case .log(let line) = $0 { line.message } else { nil } }
-        }
-        for (name, at) in [("a1", 1), ("keep-a2", 3), ("a3", 5), ("a4", 7), ("a5", 9)] as [(String, Int64)] { bus.publisher(shard: 1).publish(log(name, at)) }
-        for (name, at) in [("keep-b1", 2), ("b2", 4), ("b3", 8), ("b4", 9)] as [(String, Int64)] { bus.publisher(shard: 2).publish(log(name, at)) }
-        bus.publish(log("keep-s", 6))
-        let batch = bus.drain()
-        var offered: [String] = []
-        let (older, newest) = batch.split(newest: 4) { event in
-            guard case .log(let line) = event else { return false }
-            offered.append(line.message)
-            return line.message.hasPrefix("keep")
-        }
-        #expect(names(newest) == ["a4", "b3", "a5", "b4"], "the last four of the time order, ties to the lower shard first")
-        #expect(names(older) == ["keep-b1", "keep-a2", "keep-s"])
-        #expect(offered.sorted() == ["a1", "a3", "b2", "keep-a2", "keep-b1", "keep-s"])
-        #expect(Array(names(TimeOrderedEvents(batch.shards)).suffix(4)) == names(newest))
-        let (none, all) = batch.split(newest: 100) { _ in true }
-        #expect(names(none).isEmpty && names(all).count == 10)
-    }
 }

@@ -10,56 +10,19 @@ import NIOConcurrencyHelpers
 /// The bus has shards, one per event loop plus one for everything else (`EventPublisher`): two
 /// loops publishing every request into one locked buffer made its lock and buffer travel between
 /// their cores on every request (~1.5 µs of server CPU per small request, bench scenario a).
-/// `drain()` takes every shard's events; consumers read them merged in time order
-/// (`Batch.inTimeOrder`), and events of one shard (so of one connection) keep their order.
+/// `drain()` takes every shard's events; events of one shard (so of one connection) keep their
+/// order, and `Batch.inTimeOrder` merges the shards by time. Reading an event's time copies it
+/// (retaining its strings), so a consumer of a flood may rather walk the shards one after another.
 public final class EventBus: Sendable {
     /// What one `drain()` hands the consumer.
     public struct Batch: Sendable {
         /// Each shard's events in publication order (the shards' own buffers, handed over without
         /// copying an event).
         public var shards: [Deque<ServerEvent>]
-        /// Every event, merged from the shards by time (see `TimeOrderedEvents`): what consumers read.
-        /// Shard after shard instead, two requests on different loops within one drain (100 ms)
-        /// were listed and logged in the wrong order.
+        /// Every event, merged from the shards by time (see `TimeOrderedEvents`). Shard after shard
+        /// instead, two requests on different loops within one drain (100 ms) were listed in the
+        /// wrong order.
         public var inTimeOrder: TimeOrderedEvents { TimeOrderedEvents(self.shards) }
-        /// A flood's events in two parts, each merged by time: the `count` newest, and before them
-        /// the older events `keep` accepts (called shard by shard, in each shard's order). Merging
-        /// costs a copy of each event to read its time (its strings retained, an atomic operation
-        /// each), so a consumer that applies only a flood's newest events in detail merges those
-        /// and what it keeps, not the whole flood (merging it all made the dashboard thread ~30 % dearer
-        /// under a wrk flood).
-        public func split(newest count: Int, keepingOlder keep: (ServerEvent) throws -> Bool) rethrows -> (older: TimeOrderedEvents, newest: TimeOrderedEvents) {
-            let starts = self.newestStart(count)
-            var older: [Deque<ServerEvent>] = []
-            older.reserveCapacity(starts.count)
-            for (shard, start) in zip(self.shards, starts) {
-                var kept = Deque<ServerEvent>()
-                for event in shard[..<start] where try keep(event) { kept.append(event) }
-                older.append(kept)
-            }
-            let newest = zip(self.shards, starts).map { shard, start in Deque(shard[start...]) }
-            return (TimeOrderedEvents(older), TimeOrderedEvents(newest))
-        }
-
-        /// Where the batch's `count` newest events by time (the last `count` of `inTimeOrder`) begin
-        /// in each shard. Reads about `count` events.
-        func newestStart(_ count: Int) -> [Int] {
-            var starts = self.shards.map(\.count)
-            // The time of the event just before each start; ties are taken from the higher shard
-            // first, since `inTimeOrder` puts the lower one first.
-            var times = self.shards.map { $0.last?.time.nanosecondsSinceEpoch ?? .min }
-            for _ in 0..<count {
-                var best = -1
-                for index in starts.indices where starts[index] > 0 {
-                    if best < 0 || times[index] >= times[best] { best = index }
-                }
-                guard best >= 0 else { break }
-                starts[best] -= 1
-                times[best] = starts[best] > 0 ? self.shards[best][starts[best] - 1].time.nanosecondsSinceEpoch : .min
-            }
-            return starts
-        }
-
         /// Every event in time order, in one buffer (a copy: for tests and small consumers).
         public var events: Deque<ServerEvent> {
             var all = Deque<ServerEvent>(minimumCapacity: self.count)

@@ -44,7 +44,10 @@ public struct ServerConfiguration: Sendable {
     /// List dotfiles in directory listings (they are served on direct request either way).
     public var showHidden = false
     /// The `Server` header.
-    public var serverSoftware: String = "swift-serve-tui/" + ServerConfiguration.version
+    /// A literal, not built from `version`: a built string lives on the heap, and every response
+    /// that carries it retains it, an atomic operation on memory both event loops share; a literal
+    /// is never counted. A test checks that it carries `version`.
+    public var serverSoftware: String = "swift-serve-tui/0.1"
 
     /// Limits from python's `http.server`, enforced by NIO's decoder and checked again on the head.
     public var maxRequestLineBytes: Int = 65_536
