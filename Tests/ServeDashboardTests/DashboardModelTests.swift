@@ -302,6 +302,22 @@ import Testing
         #expect(later.contains("06:00:04 n20") && !later.contains("older") && !later.contains("trace"), "\(later)")
     }
 
+    /// On a short terminal the request list keeps rows for requests: the log and then the sessions
+    /// give way. At 50x14 the list showed its heading and no request. A log entry cut by a short
+    /// panel ends with `…`.
+    @Test(arguments: [(50, 14), (40, 10), (60, 12), (80, 16), (100, 19)])
+    func shortTerminalsStillListRequests(width: Int, height: Int) throws {
+        var model = self.model()
+        var events: [ServerEvent] = [.log(LogLine(level: .warning, message: "CGI stderr: " + String(repeating: "word ", count: 30), time: EventScript.time(0.5)))]
+        for i in 1...5 { events += EventScript.request(1, i, "/page-\(i)", at: Double(i)) }
+        model.apply(EventScript.batch(events))
+        let screen = DashboardRenderer.render(model, DashboardUI(), width: width, height: height)
+        #expect(screen.text.contains("/page-5"), "the newest request is listed at \(width)x\(height):\n\(screen.text)")
+        if let log = screen.rows.firstIndex(where: { $0.contains("┌ Log ") }), screen.rows[log + 2].hasPrefix("└") {
+            #expect(screen.rows[log + 1].contains("…"), "a cut entry says so:\n\(screen.text)")
+        }
+    }
+
     @Test func requestListIsBoundedAndClearKeepsInFlight() {
         var model = self.model()
         var events: [ServerEvent] = []

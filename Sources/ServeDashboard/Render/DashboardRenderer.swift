@@ -47,8 +47,10 @@ public enum DashboardRenderer {
             sessionsArea = top
             logArea = bottom
         } else {
-            let logRows = body.height >= 16 ? 4 : 3
-            let sessionRows = body.height >= 16 ? min(8, max(4, model.sessions.count + 2)) : 4
+            // The request list comes first: on a short terminal the log, then the sessions, give
+            // way (at a fixed 3 and 4 rows, they left the list no row for a request below 15 rows).
+            let logRows = body.height >= 16 ? 4 : body.height >= 12 ? 3 : 0
+            let sessionRows = body.height >= 16 ? min(8, max(4, model.sessions.count + 2)) : body.height >= 9 ? 3 : 0
             let (upper, log) = body.splitBottom(logRows)
             let (requests, sessions) = upper.splitBottom(sessionRows)
             requestsArea = requests

@@ -22,7 +22,8 @@ enum LogPanel {
             var lines = textWidth >= 12 ? Format.wrap(text, width: textWidth, maxLines: Self.linesPerEntry) : [text]
             if rows + lines.count > inner.height {
                 guard shown.isEmpty else { break }
-                lines = Array(lines.prefix(inner.height))
+                // The newest entry alone overflows: its last row holds the rest, cut with `…`.
+                lines = Format.wrap(text, width: textWidth, maxLines: inner.height)
             }
             shown.append((entry, lines))
             rows += lines.count
