@@ -1,6 +1,6 @@
 import Foundation
 import DequeModule
-import ServeDashboard
+@testable import ServeDashboard
 import Testing
 
 @testable import ServeEngine
@@ -316,6 +316,40 @@ import Testing
         if let log = screen.rows.firstIndex(where: { $0.contains("┌ Log ") }), screen.rows[log + 2].hasPrefix("└") {
             #expect(screen.rows[log + 1].contains("…"), "a cut entry says so:\n\(screen.text)")
         }
+    }
+
+    /// A long header value (a token, a cookie jar) is wrapped in the request's detail, not cut at the
+    /// box's edge: all of it can be read, escaped, and the scroll covers the extra rows. A huge one
+    /// stops after `maxWrappedRows` rows with `…`.
+    @Test func longHeaderValuesWrapInTheDetailView() throws {
+        var model = self.model()
+        let token = (0..<30).map { "tok\($0)en" }.joined() + "\u{1B}[31m-end"
+        let huge = String(repeating: "x", count: 20_000)
+        model.apply(EventScript.batch([
+            EventScript.opened(1, at: 0),
+            EventScript.received(1, 1, "GET", "/a?" + String(repeating: "q=1&", count: 40), headers: [("Host", "localhost:8000"), ("Authorization", "Bearer " + token), ("X-Huge", huge), ("Accept", "*/*")], at: 0.1),
+            EventScript.started(1, 1, status: 200, length: 5, at: 0.1),
+            EventScript.finished(1, 1, "GET", "/a", status: 200, bytes: 5, ms: 1, at: 0.2),
+        ]))
+        var ui = DashboardUI()
+        ui.overlay = .requestDetail(EventScript.id(1, 1), scroll: 0)
+        let rows = DashboardRenderer.render(model, ui, width: 100, height: 60).rows
+        let start = try #require(rows.firstIndex { $0.contains("Authorization: Bearer tok0en") })
+        let wrapped = rows[start...].prefix { !$0.contains("X-Huge") }
+        #expect(wrapped.count >= 3, "\(rows.joined(separator: "\n"))")
+        let text = wrapped.map { row in
+            row.replacingOccurrences(of: "│", with: "").trimmingCharacters(in: .whitespaces)
+        }.joined()
+        #expect(text.hasSuffix("tok29en\\x1b[31m-end"), "\(text)")
+        #expect(wrapped.dropFirst().allSatisfy { $0.range(of: "│     [^ ]", options: .regularExpression) != nil }, "continuation rows are indented")
+        let hugeRows = rows.drop { !$0.contains("X-Huge") }.prefix { !$0.contains("Accept: */*") }
+        #expect(hugeRows.count == DetailLine.maxWrappedRows && hugeRows.last?.contains("…") == true)
+        // Scrolled to the end, the view still reaches its last line (the rows are what is counted).
+        ui.overlay = .requestDetail(EventScript.id(1, 1), scroll: 10_000)
+        DashboardRenderer.clampScroll(&ui, model: model, width: 100, height: 60)
+        let end = DashboardRenderer.render(model, ui, width: 100, height: 60).text
+        #expect(end.contains("curl"), "\(end)")
+        for row in rows { #expect(CellWidth.of(row) == 100) }
     }
 
     @Test func requestListIsBoundedAndClearKeepsInFlight() {

@@ -6,11 +6,44 @@ struct DetailLine {
     var style: CellStyle
     /// A line of the curl replay: shown with its backslashes as they are, so it can be copied.
     var shellCommand = false
+    /// Wrapped to the view's width rather than cut (a header's value, a long target): the client's
+    /// exact bytes are what a person debugging it came to read.
+    var wraps = false
+    /// Text already escaped (a row of a wrapped line): drawn as it is.
+    var escaped = false
 
-    init(_ text: String, _ style: CellStyle, shellCommand: Bool = false) {
+    init(_ text: String, _ style: CellStyle, shellCommand: Bool = false, wraps: Bool = false) {
         self.text = text
         self.style = style
         self.shellCommand = shellCommand
+        self.wraps = wraps
+    }
+
+    /// Rows a wrapped line may take; its last is cut with `…` (`y` and `w` keep everything).
+    static let maxWrappedRows = 32
+
+    /// `lines` as rows of at most `width` cells: a wrapping line becomes its rows, each after the
+    /// first indented by four spaces.
+    static func rows(_ lines: [DetailLine], width: Int) -> [DetailLine] {
+        var rows: [DetailLine] = []
+        rows.reserveCapacity(lines.count)
+        for line in lines {
+            let text = line.wraps ? TextSanitizer.escape(line.text) : ""
+            guard line.wraps, width > 20, CellWidth.of(text) > width else {
+                rows.append(line)
+                continue
+            }
+            let first = Format.wrap(text, width: width, maxLines: 2)
+            var row = DetailLine(first[0], line.style)
+            row.escaped = true
+            rows.append(row)
+            for piece in Format.wrap(first.count > 1 ? first[1] : "", width: width - 4, maxLines: Self.maxWrappedRows - 1) {
+                var row = DetailLine("    " + piece, line.style)
+                row.escaped = true
+                rows.append(row)
+            }
+        }
+        return rows
     }
 }
 
@@ -108,12 +141,13 @@ enum Overlays {
     /// end, or to it with End, sits at its last page), so ↑ moves at once.
     static func clampedScroll(_ overlay: Overlay, model: DashboardModel, ui: DashboardUI, bounds: Rect, context: DashboardRenderer.Context) -> Overlay {
         let rows = Self.scrollArea(bounds).inset(1).height - 1
+        let width = Self.scrollArea(bounds).inset(1).width - 1
         switch overlay {
         case .requestDetail(let id, let scroll):
-            let count = Self.requestDetailLines(id, model: model, ui: ui, context: context).count
+            let count = DetailLine.rows(Self.requestDetailLines(id, model: model, ui: ui, context: context), width: width).count
             return .requestDetail(id, scroll: max(0, min(scroll, count - rows)))
         case .sessionDetail(let id, let scroll):
-            let count = Self.sessionDetailLines(id, model: model, context: context).count
+            let count = DetailLine.rows(Self.sessionDetailLines(id, model: model, context: context), width: width).count
             return .sessionDetail(id, scroll: max(0, min(scroll, count - rows)))
         default:
             return overlay
@@ -126,9 +160,10 @@ enum Overlays {
         canvas.box(area, title: title, style: .plain)
         let inner = area.inset(1)
         let rows = inner.height - 1
+        let lines = DetailLine.rows(lines, width: inner.width - 1)
         let top = min(max(0, scroll), max(0, lines.count - rows))
         for (offset, line) in lines.dropFirst(top).prefix(rows).enumerated() {
-            canvas.write(line.text, x: inner.x + 1, y: inner.y + offset, maxWidth: inner.width - 1, style: line.style, backslashesAsIs: line.shellCommand)
+            canvas.write(line.text, x: inner.x + 1, y: inner.y + offset, maxWidth: inner.width - 1, style: line.style, backslashesAsIs: line.shellCommand || line.escaped)
         }
         let position = lines.count > rows ? "lines \(top + 1)-\(min(lines.count, top + rows)) of \(lines.count) · ↑↓ PgUp PgDn scroll · " : ""
         canvas.write(position + hint, x: inner.x + 1, y: inner.maxY - 1, maxWidth: inner.width - 1, style: .dim)
@@ -142,7 +177,7 @@ enum Overlays {
         var lines: [DetailLine] = []
         let unparsed = record.isUnparsed
         // A request that was not parsed has no version of its own to show (its bytes are below).
-        lines.append(.init("\(record.method) \(record.target) \(unparsed ? "(not parsed)" : record.version)", .bold))
+        lines.append(.init("\(record.method) \(record.target) \(unparsed ? "(not parsed)" : record.version)", .bold, wraps: true))
         let status = record.status.map { "\($0) \(record.reason ?? "")" } ?? (record.isInFlight ? "no response yet" : "none sent")
         lines.append(.init("Status    \(status)", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status)))
         let expected = record.expectedBytes.map { " of \(Format.count(Int($0)))" } ?? ""
@@ -173,7 +208,7 @@ enum Overlays {
             lines.append(.init("(\"no detail\" and \"unlisted\" at the top count them; requests at a calmer moment keep theirs).", .dim))
         } else if !unparsed {
             lines.append(.init("Request headers (\(record.requestHeaders.count))", .bold))
-            for (name, value) in record.requestHeaders { lines.append(.init("  \(name): \(value)", .plain)) }
+            for (name, value) in record.requestHeaders { lines.append(.init("  \(name): \(value)", .plain, wraps: true)) }
             lines.append(.init("", .plain))
         }
         if let body = record.requestBody {
@@ -183,7 +218,7 @@ enum Overlays {
         }
         if let headers = record.responseHeaders {
             lines.append(.init("Response headers (\(headers.count))", .bold))
-            for (name, value) in headers { lines.append(.init("  \(name): \(value)", .plain)) }
+            for (name, value) in headers { lines.append(.init("  \(name): \(value)", .plain, wraps: true)) }
         } else if record.isInFlight {
             lines.append(.init("No response headers yet", .dim))
         } else if record.status == nil {
