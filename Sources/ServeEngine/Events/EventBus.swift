@@ -167,10 +167,9 @@ public struct TimeOrderedEvents: Sequence, IteratorProtocol {
     // Each event is copied once, by its shard's iterator, and then moved (`Deque`'s subscript
     // copies, retaining the event's strings, each time it is read).
     private var iterators: [Deque<ServerEvent>.Iterator]
-    /// Each shard's next event, and its time (`exhausted` once the shard is used up).
+    /// Each shard's next event, and its time (`nil` once the shard is used up).
     private var heads: [ServerEvent?]
-    private var times: [Int64]
-    private static let exhausted = Int64.max
+    private var times: [Int64?]
 
     init(_ shards: [Deque<ServerEvent>]) {
         self.iterators = shards.map { $0.makeIterator() }
@@ -180,23 +179,15 @@ public struct TimeOrderedEvents: Sequence, IteratorProtocol {
         self.times.reserveCapacity(shards.count)
         for index in self.iterators.indices {
             let head = self.iterators[index].next()
-            self.times.append(head.map { Swift.min($0.time.nanosecondsSinceEpoch, Self.exhausted - 1) } ?? Self.exhausted)
+            self.times.append(head?.time.nanosecondsSinceEpoch)
             self.heads.append(head)
         }
     }
 
     public mutating func next() -> ServerEvent? {
-        var best = -1
-        for index in self.times.indices where self.times[index] != Self.exhausted {
-            if best < 0 || self.times[index] < self.times[best] { best = index }
-        }
-        guard best >= 0 else { return nil }
+        guard let best = earliest(self.times.count, { self.times[$0] }) else { return nil }
         let following = self.iterators[best].next()
-        if let next = following {
-            self.times[best] = Swift.min(next.time.nanosecondsSinceEpoch, Self.exhausted - 1)
-        } else {
-            self.times[best] = Self.exhausted
-        }
+        self.times[best] = following?.time.nanosecondsSinceEpoch
         let event = self.heads[best].take()
         self.heads[best] = following
         return event

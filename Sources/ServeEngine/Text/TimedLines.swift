@@ -17,16 +17,24 @@ public struct TimedLines: Sendable {
     /// own order kept.
     public static func merge(_ parts: [TimedLines], into out: inout [UInt8]) {
         var next = [Int](repeating: 0, count: parts.count)
-        while true {
-            var best = -1
-            for index in parts.indices where next[index] < parts[index].lines.count {
-                if best < 0 || parts[index].lines[next[index]].time < parts[best].lines[next[best]].time { best = index }
-            }
-            guard best >= 0 else { return }
+        while let best = earliest(parts.count, { next[$0] < parts[$0].lines.count ? parts[$0].lines[next[$0]].time : nil }) {
             let line = next[best]
             let start = line == 0 ? 0 : parts[best].lines[line - 1].end
             out.append(contentsOf: parts[best].text[start..<parts[best].lines[line].end])
             next[best] = line + 1
         }
     }
+}
+
+/// The k-way merge step shared by `TimeOrderedEvents` and `TimedLines`: which of `count` sources has
+/// the earliest next item (`time` gives its time, `nil` once the source is used up); ties go to the
+/// lowest index, so a merge is stable. `nil` when every source is used up.
+@inline(__always)
+func earliest(_ count: Int, _ time: (Int) -> Int64?) -> Int? {
+    var best: (index: Int, time: Int64)?
+    for index in 0..<count {
+        guard let candidate = time(index) else { continue }
+        if best == nil || candidate < best!.time { best = (index, candidate) }
+    }
+    return best?.index
 }

@@ -4,18 +4,17 @@ import ServeEngine
 struct DetailLine {
     var text: String
     var style: CellStyle
-    /// A line of the curl replay: shown with its backslashes as they are, so it can be copied.
-    var shellCommand = false
+    /// Backslashes shown as they are: a line of the curl replay (so it can be copied), or a row of a
+    /// wrapped line (already escaped).
+    var backslashesAsIs = false
     /// Wrapped to the view's width rather than cut (a header's value, a long target): the client's
     /// exact bytes are what a person debugging it came to read.
     var wraps = false
-    /// Text already escaped (a row of a wrapped line): drawn as it is.
-    var escaped = false
 
-    init(_ text: String, _ style: CellStyle, shellCommand: Bool = false, wraps: Bool = false) {
+    init(_ text: String, _ style: CellStyle, backslashesAsIs: Bool = false, wraps: Bool = false) {
         self.text = text
         self.style = style
-        self.shellCommand = shellCommand
+        self.backslashesAsIs = backslashesAsIs
         self.wraps = wraps
     }
 
@@ -34,13 +33,9 @@ struct DetailLine {
                 continue
             }
             let first = Format.wrap(text, width: width, maxLines: 2)
-            var row = DetailLine(first[0], line.style)
-            row.escaped = true
-            rows.append(row)
+            rows.append(DetailLine(first[0], line.style, backslashesAsIs: true))
             for piece in Format.wrap(first.count > 1 ? first[1] : "", width: width - 4, maxLines: Self.maxWrappedRows - 1) {
-                var row = DetailLine("    " + piece, line.style)
-                row.escaped = true
-                rows.append(row)
+                rows.append(DetailLine("    " + piece, line.style, backslashesAsIs: true))
             }
         }
         return rows
@@ -163,7 +158,7 @@ enum Overlays {
         let lines = DetailLine.rows(lines, width: inner.width - 1)
         let top = min(max(0, scroll), max(0, lines.count - rows))
         for (offset, line) in lines.dropFirst(top).prefix(rows).enumerated() {
-            canvas.write(line.text, x: inner.x + 1, y: inner.y + offset, maxWidth: inner.width - 1, style: line.style, backslashesAsIs: line.shellCommand || line.escaped)
+            canvas.write(line.text, x: inner.x + 1, y: inner.y + offset, maxWidth: inner.width - 1, style: line.style, backslashesAsIs: line.backslashesAsIs)
         }
         let position = lines.count > rows ? "lines \(top + 1)-\(min(lines.count, top + rows)) of \(lines.count) · ↑↓ PgUp PgDn scroll · " : ""
         canvas.write(position + hint, x: inner.x + 1, y: inner.maxY - 1, maxWidth: inner.width - 1, style: .dim)
@@ -242,7 +237,7 @@ enum Overlays {
         lines.append(.init("", .plain))
         lines.append(.init(unparsed ? "Replay the same bytes" : "Replay with curl", .bold))
         let replay = Format.curlLines(for: record, base: Self.replayBase(record, model: model))
-        for line in replay.lines { lines.append(.init(line, CellStyle(color: .cyan), shellCommand: true)) }
+        for line in replay.lines { lines.append(.init(line, CellStyle(color: .cyan), backslashesAsIs: true)) }
         if let note = replay.note { lines.append(.init(note, .dim)) }
         return lines
     }
