@@ -205,7 +205,7 @@ class TmuxServer(Server):
         super().__init__(name, port, lambda: pid, self.kill)
 
     def kill(self):
-        self.tmux("kill-server")
+        kill_tmux(self.socket)
         return ""
 
     def tmux(self, *args):
@@ -218,11 +218,20 @@ class TmuxServer(Server):
         self.tmux("send-keys", *keys)
 
 
+def kill_tmux(socket):
+    """Stops a tmux server and removes its socket file, which tmux leaves behind in /tmp/tmux-UID."""
+    subprocess.run(["tmux", "-L", socket, "kill-server"], stderr=subprocess.DEVNULL)
+    try:
+        os.unlink(os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.getuid()}", socket))
+    except OSError:
+        pass
+
+
 def stop_all():
     """Whatever is still running from this run: every process started, every tmux server."""
     for kind, p in PROCESSES:
         if kind == "tmux":
-            subprocess.run(["tmux", "-L", p, "kill-server"], stderr=subprocess.DEVNULL)
+            kill_tmux(p)
         elif p.poll() is None:
             # SIGTERM first: killing nginx's master outright leaves its workers running, orphaned.
             p.terminate()

@@ -352,7 +352,12 @@ final class Tmux {
         throw CocoaError(.userCancelled)
     }
 
-    func kill() { _ = try? self.run(["kill-server"]) }
+    /// Stops the tmux server and removes its socket file, which tmux leaves behind in /tmp/tmux-UID.
+    func kill() {
+        _ = try? self.run(["kill-server"])
+        let directory = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+        unlink("\(directory)/tmux-\(getuid())/\(self.socket)")
+    }
 
     /// Whether `screen` has a line that is exactly `text` (a command's output, not the command typed).
     static func hasLine(_ screen: String, _ text: String) -> Bool {
