@@ -115,7 +115,7 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--cgi-max-body: '\(self.cgiMaxBody)' is not a size (try 1048576, 512K, 10M or 1G)")
         }
         for directory in self.cgiDirectories {
-            guard (try? SafePath.resolve(directory[...]))?.components.isEmpty == false else {
+            guard let resolved = try? SafePath.resolve(directory[...]), resolved.isExact, !resolved.components.isEmpty else {
                 throw ValidationError("--cgi-dir: '\(directory)' is not a folder below the root (try /cgi-bin)")
             }
         }

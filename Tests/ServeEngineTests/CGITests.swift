@@ -407,8 +407,11 @@ private let catScript = "printf 'Content-Type: application/octet-stream\\r\\n\\r
         // Nested folders and extra path.
         #expect(try client.get("/cgi-bin/sub/tool.sh/extra/path").bodyText == "TOOL:/extra/path")
         #expect(try client.get("/cgi-bin/run.sh/a/b/").bodyText == "RAN:/a/b/")
-        // Missing, not executable, a link out of the root.
+        // Missing, not executable, a link out of the root; a script name that is not UTF-8 is refused.
         #expect(try client.get("/cgi-bin/missing.sh").status == 404)
+        let latin1 = try client.get("/cgi-bin/run%E9.sh")
+        #expect(latin1.status == 400 && latin1.bodyText.contains("CGI paths must be UTF-8"))
+        #expect(try client.get("/cgi-bin/run.sh/%FF").status == 400)
         let plain = try client.get("/cgi-bin/plain.sh")
         #expect(plain.status == 403 && !plain.bodyText.contains("echo x"))
         #expect(try client.get("/cgi-bin/link.sh").status == 403)

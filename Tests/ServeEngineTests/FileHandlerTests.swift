@@ -1,6 +1,14 @@
 import Foundation
-import ServeEngine
+@testable import ServeEngine
 import Testing
+
+/// Creates the file at `path` (a C string: its name need not be UTF-8) holding `text`.
+private func writeFile(_ path: UnsafePointer<CChar>, _ text: String) -> Bool {
+    let fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == text.utf8.count
+}
 
 /// The static-file handler over real sockets.
 @Suite struct FileHandlerTests {
@@ -118,6 +126,52 @@ import Testing
         let refused = try client.get("/twin/secret.txt")
         #expect(refused.status == 403)
         #expect(!refused.bodyText.contains("TWIN"))
+    }
+
+    /// Names a Latin-1 system wrote (`caf\xE9.txt`) are not UTF-8: the listing links them by their
+    /// bytes, and those links serve them, never a UTF-8 file whose name reads the same once the bad
+    /// byte is shown as U+FFFD (the open-file cache holds that one).
+    @Test func namesThatAreNotUTF8AreListedAndServedByTheirBytes() async throws {
+        let tree = try TempTree()
+        let root = FileSystemPath(tree.root)
+        let latin1 = root.appending([0x63, 0x61, 0x66, 0xE9, 0x2E, 0x74, 0x78, 0x74])  // caf\xE9.txt
+        let folder = root.appending([0x64, 0x69, 0x72, 0xFF])  // dir\xFF
+        let escape = root.appending([0x65, 0x73, 0x63, 0xE9])  // esc\xE9 -> outside
+        try tree.write("caf\u{FFFD}.txt", "replacement")
+        try tree.write("secret.txt", "OUTSIDE", outside: true)
+        #expect(latin1.withCString { writeFile($0, "latin1") } && folder.withCString { mkdir($0, 0o755) } == 0)
+        #expect(folder.appending("in.txt".utf8).withCString { writeFile($0, "inner") })
+        #expect(escape.withCString { Glibc.symlink(tree.base + "/secret.txt", $0) } == 0)
+        // FileManager cannot name these to remove them; the tree's own removal follows.
+        defer {
+            for path in [latin1, folder.appending("in.txt".utf8), escape] { _ = path.withCString(unlink) }
+            _ = folder.withCString(rmdir)
+        }
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+
+        let listing = try client.get("/?format=json").bodyText
+        #expect(listing.contains("\"href\":\"caf%E9.txt\"") && listing.contains("\"href\":\"dir%FF/\""), "\(listing)")
+        // Twice each, alternating, so the second of each could come from the cache.
+        for _ in 0..<2 {
+            #expect(try client.get("/caf%EF%BF%BD.txt").bodyText == "replacement")
+            let file = try client.get("/caf%E9.txt")
+            #expect(file.status == 200 && file.bodyText == "latin1")
+            #expect(file.header("content-type") == "text/plain; charset=utf-8")
+        }
+        #expect(try client.get("/caf%E9.txt", headers: ["Range: bytes=2-"]).bodyText == "tin1")
+        let redirect = try client.get("/dir%FF")
+        #expect(redirect.status == 301 && redirect.header("location") == "/dir%FF/")
+        let inner = try client.get("/dir%FF/")
+        #expect(inner.status == 200 && inner.bodyText.contains("href=\"in.txt\""))
+        #expect(try client.get("/dir%FF/in.txt").bodyText == "inner")
+        #expect(try client.get("/dir%FF/../caf%E9.txt").bodyText == "latin1")
+        // Still only inside the root.
+        let refused = try client.get("/esc%E9")
+        #expect(refused.status == 403 && !refused.bodyText.contains("OUTSIDE"))
+        #expect(try client.get("/%FF%FE/../../secret.txt").status == 404)
+        #expect(try client.get("/%E9").status == 404)
     }
 
     @Test func directoryWithoutSlashRedirectsKeepingTheQuery() async throws {

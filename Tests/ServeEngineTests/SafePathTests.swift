@@ -1,5 +1,5 @@
 import NIOHTTP1
-import ServeEngine
+@testable import ServeEngine
 import Testing
 
 /// `SafePath` from a table of hostile inputs and from random input.
@@ -38,13 +38,33 @@ import Testing
         #expect(throws: SafePath.Failure.nulByte) { try SafePath.resolve(raw[...]) }
     }
 
-    @Test(arguments: ["/%", "/%2", "/%zz", "/%c0%ae%c0%ae/secret", "/%ff"])
+    @Test(arguments: ["/%", "/%2", "/%zz", "/a%f", "/%g0"])
     func badEncodingIsRefused(raw: String) {
         #expect(throws: SafePath.Failure.badEncoding) { try SafePath.resolve(raw[...]) }
     }
 
+    /// Names need not be UTF-8 (a Latin-1 system's `café`): their bytes name the file, and nothing
+    /// but `.`, `..`, `/`, `\` means anything, so an overlong `.` (`%c0%ae`) is a name, not a step up.
+    @Test(arguments: [
+        ("/caf%E9.txt", [[0x63, 0x61, 0x66, 0xE9, 0x2E, 0x74, 0x78, 0x74]], ["caf\u{FFFD}.txt"], "/srv/caf\u{FFFD}.txt"),
+        ("/%ff/", [[0xFF]], ["\u{FFFD}"], "/srv/\u{FFFD}"),
+        ("/a/%c0%ae%c0%ae/secret", [[0x61], [0xC0, 0xAE, 0xC0, 0xAE], Array("secret".utf8)], ["a", "\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}", "secret"], nil),
+        ("/%FE/../%FF%2f..%2f..%2fx", [[0x78]], ["x"], nil),
+    ] as [(String, [[UInt8]], [String], String?)])
+    func bytesThatAreNotUTF8NameFilesAsTheyAre(raw: String, bytes: [[UInt8]], shown: [String], lossy: String?) throws {
+        let resolved = try SafePath.resolve(raw[...])
+        #expect(resolved.components == shown)
+        let exactAgain = bytes.allSatisfy { String(validating: $0, as: UTF8.self) != nil }
+        #expect(resolved.isExact == exactAgain)
+        #expect(resolved.rawComponents == (exactAgain ? nil : bytes))
+        #expect(resolved.fileSystemPath(under: "/srv").bytes == Array("/srv".utf8) + bytes.flatMap { [0x2F] + $0 })
+        if let lossy { #expect(resolved.fileSystemPath(under: "/srv") != FileSystemPath(lossy)) }
+    }
+
     @Test func randomInputNeverYieldsAnEscapingComponent() {
-        let alphabet: [String] = ["/", "\\", ".", "..", "%2e", "%2E", "%2f", "%5c", "%25", "a", "b", "%00", "%", "~", "%c3%a9", "%CC%81"]
+        let alphabet: [String] = [
+            "/", "\\", ".", "..", "%2e", "%2E", "%2f", "%5c", "%25", "a", "b", "%00", "%", "~", "%c3%a9", "%CC%81", "%ff", "%c0%ae", "%c3",
+        ]
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         for _ in 0..<20_000 {
             var raw = "/"
@@ -60,6 +80,13 @@ import Testing
                 let separatorOrNul = component.utf8.contains { (byte: UInt8) -> Bool in byte == 0x2F || byte == 0x5C || byte == 0 }
                 #expect(!separatorOrNul, "\(raw) gave \(resolved.components)")
             }
+            // What is opened: the root, then names that are neither empty, `.` nor `..`.
+            let path = resolved.fileSystemPath(under: "/srv").bytes
+            #expect(path.starts(with: Array("/srv".utf8)))
+            for name in path.dropFirst(4).split(separator: 0x2F, omittingEmptySubsequences: false).dropFirst() {
+                #expect(!name.isEmpty && !name.elementsEqual([0x2E]) && !name.elementsEqual([0x2E, 0x2E]) && !name.contains(0) && !name.contains(0x5C), "\(raw)")
+            }
+            #expect(path.dropFirst(4).split(separator: 0x2F).count == resolved.components.count, "\(raw)")
         }
     }
 
@@ -72,7 +99,7 @@ import Testing
     func plainPathsSkipTheFullResolution(raw: String, expected: String) throws {
         #expect(SafePath.plainPath(raw[...]) == expected[...])
         #expect(try SafePath.resolve(raw[...]).relativePath == expected)
-        #expect(try SafePath.resolve(raw[...]).path(under: "/srv") == "/srv/" + expected)
+        #expect(try SafePath.resolve(raw[...]).fileSystemPath(under: "/srv") == FileSystemPath("/srv/" + expected))
     }
 
     @Test(arguments: [

@@ -23,12 +23,12 @@ let fixture: (root: String, realRoot: String) = {
     symlink("../outside", root + "/escape")
     symlink("/", root + "/slash")
     symlink(twin, root + "/twin")
-    return (root, FileSystemProbe.realPath(root)!)
+    return (root, FileSystemProbe.realPath(FileSystemPath(root))!.exactString!)
 }()
 
 /// Byte-wise, written apart from the engine's own check: `base` itself or `base/…`.
-func isPath(_ path: String, under base: String) -> Bool {
-    let path = Array(path.utf8), base = Array(base.utf8)
+func isPath(_ path: [UInt8], under base: String) -> Bool {
+    let base = Array(base.utf8)
     return path == base || (path.count > base.count && Array(path[..<base.count]) == base && path[base.count] == 0x2F)
 }
 
@@ -43,18 +43,30 @@ public func fuzzSafePath(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
             require(!component.utf8.contains(where: { $0 == 0x2F || $0 == 0x5C || $0 == 0 }), "separator or NUL in \(component.debugDescription)")
         }
         // Lexically, the joined path is the root or below it.
-        let path = resolved.path(under: fixture.root)
-        require(isPath(path, under: fixture.root), "\(path) is not under the root")
+        let path = resolved.fileSystemPath(under: fixture.root)
+        require(isPath(path.bytes, under: fixture.root), "\(path) is not under the root")
+        if let rawComponents = resolved.rawComponents {
+            // Bytes that are not UTF-8 are kept as they came, never a separator, `.` or `..`.
+            require(!resolved.isExact && rawComponents.count == resolved.components.count, "raw components \(rawComponents)")
+            for component in rawComponents {
+                require(!component.isEmpty && component != [0x2E] && component != [0x2E, 0x2E], "raw component \(component)")
+                require(!component.contains(where: { $0 == 0x2F || $0 == 0x5C || $0 == 0 }), "separator or NUL in \(component)")
+            }
+        }
 
         // What the file handler would open: only if it really (symlinks resolved) lies inside the root.
         if FileSystemProbe.isInside(path, root: fixture.realRoot), let real = FileSystemProbe.realPath(path) {
-            require(isPath(real, under: fixture.realRoot), "\(raw.debugDescription) would serve \(real)")
+            require(isPath(real.bytes, under: fixture.realRoot), "\(raw.debugDescription) would serve \(real)")
         }
 
-        // A link built from the components (as listings build them) resolves to the same place.
-        let link = "/" + resolved.components.map { SafePath.percentEncode($0.utf8) }.joined(separator: "/")
+        // A link built from the names' bytes (as listings build them) resolves to the same place.
+        let names = resolved.rawComponents ?? resolved.components.map { Array($0.utf8) }
+        let link = "/" + names.map { SafePath.percentEncode($0) }.joined(separator: "/")
         let again = try? SafePath.resolve(Substring(link))
-        require(again?.components == resolved.components, "\(link) resolves elsewhere")
+        require(
+            again?.components == resolved.components && again?.fileSystemPath(under: "/r") == resolved.fileSystemPath(under: "/r"),
+            "\(link) resolves elsewhere"
+        )
     }
 
     // The file handler's fast path for cached files agrees with the full resolution wherever it applies.

@@ -54,7 +54,7 @@ extension CGIScript {
         for index in (prefixCount - 1)..<resolved.components.count {
             let path = SafePath.join(root, Array(resolved.components[...index]))
             let status: FileSystemProbe.Status
-            switch FileSystemProbe.status(path) {
+            switch FileSystemProbe.status(FileSystemPath(path)) {
             case .success(let found): status = found
             case .failure(let error): return .error(error.httpError)
             }
@@ -63,7 +63,7 @@ extension CGIScript {
                 return .error(HTTPError(.forbidden, message: "Not a CGI script"))
             }
             // Always inside the root, --follow-symlinks or not: a link must not run a program elsewhere.
-            guard FileSystemProbe.isInside(path, root: root) else {
+            guard FileSystemProbe.isInside(FileSystemPath(path), root: root) else {
                 return .error(HTTPError(.forbidden, message: "Symbolic link leads outside the served folder"))
             }
             guard access(path, X_OK) == 0 else {
@@ -150,6 +150,12 @@ final class CGIResponder: RequestResponder {
         }
         if let length = self.declaredLength, length > self.options.maxBodyBytes {
             self.answer(error: self.tooLarge, close: true)
+            return
+        }
+        // A script's name, SCRIPT_NAME and PATH_INFO are text; bytes that are not UTF-8 are refused
+        // rather than guessed at (the file handler serves such names; scripts are not run by them).
+        guard self.resolved.isExact else {
+            self.answer(error: HTTPError(.badRequest, message: "Bad request path encoding (CGI paths must be UTF-8)"))
             return
         }
         let environment = writer.environment

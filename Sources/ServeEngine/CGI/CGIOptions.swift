@@ -12,7 +12,7 @@ public struct CGIOptions: Sendable, Equatable {
     /// `directories` as normalised path components (`/a/cgi/` → `["a", "cgi"]`); empty ones dropped.
     var directoryComponents: [[String]] {
         self.directories.compactMap { directory in
-            guard let resolved = try? SafePath.resolve(directory[...]), !resolved.components.isEmpty else { return nil }
+            guard let resolved = try? SafePath.resolve(directory[...]), resolved.isExact, !resolved.components.isEmpty else { return nil }
             return resolved.components
         }
     }

@@ -31,11 +31,11 @@ public struct FileHandler: RequestHandler {
 
 /// What the thread pool found for a request path.
 enum FileLookup: Sendable {
-    /// An open regular file: descriptor, what `fstat` said of it, the name for the content type, its
-    /// path, the key it may be cached under (its path relative to the root; `nil` for an index file,
-    /// which stands for its folder), and its bytes when it is small and settled enough to keep
-    /// (`OpenFileCache.readContent`).
-    case file(descriptor: CInt, status: FileSystemProbe.Status, name: String, path: String, cacheKey: String?, content: ByteBuffer?)
+    /// An open regular file: descriptor, what `fstat` said of it, the name for the content type, the
+    /// key it may be cached under with its path (the key: its path relative to the root; `nil` for an
+    /// index file, which stands for its folder, and for a name that is not UTF-8), and its bytes when
+    /// it is small and settled enough to keep (`OpenFileCache.readContent`).
+    case file(descriptor: CInt, status: FileSystemProbe.Status, name: String, cache: (key: String, path: String)?, content: ByteBuffer?)
     /// A folder asked for without its trailing slash.
     case redirect(location: String)
     /// A rendered listing.
@@ -108,7 +108,7 @@ final class FileResponder: RequestResponder, CacheWaiter {
             writer.respond(error: HTTPError(.badRequest, message: "Bad request path encoding"))
             return
         }
-        if !plain, !resolved.hasTrailingSlash, !resolved.components.isEmpty,
+        if !plain, resolved.isExact, !resolved.hasTrailingSlash, !resolved.components.isEmpty,
             self.answeredFromCache(resolved.relativePath, writer: writer)
         {
             return
@@ -175,7 +175,7 @@ final class FileResponder: RequestResponder, CacheWaiter {
     ) -> FileLookup {
         let root = environment.root.path
         let configuration = environment.configuration
-        let path = resolved.path(under: root)
+        let path = resolved.fileSystemPath(under: root)
         let status: FileSystemProbe.Status
         switch FileSystemProbe.status(path) {
         case .success(let found): status = found
@@ -189,7 +189,7 @@ final class FileResponder: RequestResponder, CacheWaiter {
                 return .redirect(location: SafePath.directoryRedirect(rawPath: rawPath[...], query: query[...]))
             }
             for index in ["index.html", "index.htm"] {
-                let candidate = SafePath.join(path, [index])
+                let candidate = path.appending(index.utf8)
                 guard case .success(let found) = FileSystemProbe.status(candidate), found.isRegular else { continue }
                 if !configuration.followSymlinks, !FileSystemProbe.isInside(candidate, root: root) { continue }
                 return Self.open(candidate, name: index, cacheKey: nil)
@@ -201,7 +201,7 @@ final class FileResponder: RequestResponder, CacheWaiter {
                 if !configuration.followSymlinks {
                     // A link out of the folder is listed as not served, without its target's size and date.
                     for index in entries.indices where entries[index].kind == .symlink && entries[index].linkProblem == nil {
-                        if !FileSystemProbe.isInside(entries[index].rawName, of: path, root: root) {
+                        if !FileSystemProbe.isInside(path.appending(entries[index].rawName), root: root) {
                             entries[index] = entries[index].notServed(.leadsOutside)
                         }
                     }
@@ -227,19 +227,21 @@ final class FileResponder: RequestResponder, CacheWaiter {
 
     /// Opens the file at `path`; `cacheKey` (its path relative to the root) when the open-file cache
     /// may keep it.
-    private static func open(_ path: String, name: String, cacheKey: String?) -> FileLookup {
+    private static func open(_ path: FileSystemPath, name: String, cacheKey: String?) -> FileLookup {
         switch FileSystemProbe.openRegularFile(path) {
         case .success(let (fd, status)):
-            .file(
+            // A path that is not UTF-8 is not cached: its key would show the bad bytes as U+FFFD, a
+            // name another file can really have.
+            let cache = cacheKey.flatMap { key in path.exactString.map { (key: key, path: $0) } }
+            return .file(
                 descriptor: fd,
                 status: status,
                 name: name,
-                path: path,
-                cacheKey: cacheKey,
-                content: cacheKey == nil
+                cache: cache,
+                content: cache == nil
                     ? nil : OpenFileCache.readContent(descriptor: fd, status: status, now: WallClock.nanosecondsSinceEpoch())
             )
-        case .failure(let error): .error(error.httpError)
+        case .failure(let error): return .error(error.httpError)
         }
     }
 
@@ -247,7 +249,7 @@ final class FileResponder: RequestResponder, CacheWaiter {
 
     private func respond(with lookup: FileLookup) {
         guard let writer = self.writer, !self.cancelled else {
-            if case .file(let fd, _, _, _, _, _) = lookup { close(fd) }
+            if case .file(let fd, _, _, _, _) = lookup { close(fd) }
             return
         }
         switch lookup {
@@ -266,13 +268,13 @@ final class FileResponder: RequestResponder, CacheWaiter {
                 headers: ["Content-Type": contentType, "Cache-Control": "no-cache"],
                 body: ByteBuffer(string: body)
             )
-        case .file(let fd, let status, let name, let path, let cacheKey, let content):
+        case .file(let fd, let status, let name, let cacheable, let content):
             let attributes = status.attributes
             let baseHeaders = Self.baseHeaders(attributes: attributes, name: name)
-            if let cacheKey, let cache = writer.environment.fileCache,
+            if let cacheable, let cache = writer.environment.fileCache,
                 let entry = cache.insert(
-                    path: path,
-                    key: cacheKey,
+                    path: cacheable.path,
+                    key: cacheable.key,
                     root: writer.environment.root.path,
                     descriptor: fd,
                     status: status,

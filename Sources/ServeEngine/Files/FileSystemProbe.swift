@@ -15,9 +15,9 @@ enum FileSystemProbe {
     }
 
     /// `stat(2)` (following symlinks); `errno` on failure.
-    static func status(_ path: String) -> Result<Status, Errno> {
+    static func status(_ path: FileSystemPath) -> Result<Status, Errno> {
         var info = stat()
-        guard stat(path, &info) == 0 else { return .failure(Errno(errno)) }
+        guard path.withCString({ stat($0, &info) }) == 0 else { return .failure(Errno(errno)) }
         return .success(Self.status(from: info))
     }
 
@@ -33,43 +33,33 @@ enum FileSystemProbe {
     }
 
     /// `path` with every symlink resolved (`realpath(3)`), or `nil` when it cannot be resolved.
-    static func realPath(_ path: String) -> String? {
-        path.withCString(Self.realPath(cString:))
-    }
-
-    private static func realPath(cString path: UnsafePointer<CChar>) -> String? {
-        guard let real = realpath(path, nil) else { return nil }
-        defer { free(real) }
-        return String(cString: real)
+    static func realPath(_ path: FileSystemPath) -> FileSystemPath? {
+        path.withCString { path in
+            guard let real = realpath(path, nil) else { return nil }
+            defer { free(real) }
+            return FileSystemPath(bytes: Array(UnsafeRawBufferPointer(start: real, count: strlen(real))))
+        }
     }
 
     /// Whether `path`, with every symlink resolved, is `root` or inside it.
-    static func isInside(_ path: String, root: String) -> Bool {
-        Self.realPath(path)?.isPath(inside: root) ?? false
-    }
-
-    /// Whether the entry `name` (raw bytes: names need not be UTF-8) of `folder` is, with every
-    /// symlink resolved, `root` or inside it.
-    static func isInside(_ name: [UInt8], of folder: String, root: String) -> Bool {
-        let path = Array(folder.utf8) + (folder.hasSuffix("/") ? [] : [0x2F]) + name + [0]
-        let resolved = path.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { Self.realPath(cString: $0.baseAddress!) } }
-        return resolved?.isPath(inside: root) ?? false
+    static func isInside(_ path: FileSystemPath, root: String) -> Bool {
+        Self.realPath(path)?.isInside(FileSystemPath(root)) ?? false
     }
 
     /// Whether `path`, with every symlink resolved, lies inside one of `folders` (components under
     /// `root`, itself resolved too, so a symlinked root or folder is compared by what it really is).
-    static func isInside(_ path: String, anyOf folders: [[String]], root: String) -> Bool {
+    static func isInside(_ path: FileSystemPath, anyOf folders: [[String]], root: String) -> Bool {
         guard let resolved = Self.realPath(path) else { return false }
         return folders.contains { folder in
-            guard let realFolder = Self.realPath(SafePath.join(root, folder)) else { return false }
-            return !resolved.utf8.elementsEqual(realFolder.utf8) && resolved.isPath(inside: realFolder)
+            guard let realFolder = Self.realPath(FileSystemPath(SafePath.join(root, folder))) else { return false }
+            return resolved != realFolder && resolved.isInside(realFolder)
         }
     }
 
     /// Opens a regular file for reading and describes what was opened (`fstat` on the descriptor,
     /// so the attributes belong to the file actually served).
-    static func openRegularFile(_ path: String) -> Result<(CInt, Status), Errno> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    static func openRegularFile(_ path: FileSystemPath) -> Result<(CInt, Status), Errno> {
+        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { return .failure(Errno(errno)) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
@@ -87,8 +77,8 @@ enum FileSystemProbe {
 
     /// Reads a directory in one pass: `readdir` plus one `fstatat` per entry for size and date.
     /// The entry type comes from `d_type`, so symlinks are recognised without a second stat.
-    static func list(_ path: String, includeHidden: Bool) -> Result<[ListingEntry], Errno> {
-        guard let dir = opendir(path) else { return .failure(Errno(errno)) }
+    static func list(_ path: FileSystemPath, includeHidden: Bool) -> Result<[ListingEntry], Errno> {
+        guard let dir = path.withCString(opendir) else { return .failure(Errno(errno)) }
         defer { closedir(dir) }
         let fd = dirfd(dir)
         var entries: [ListingEntry] = []
@@ -141,15 +131,41 @@ struct Errno: Error, Equatable {
     }
 }
 
-extension String {
+/// A file-system path as the kernel takes it: bytes, which need not be UTF-8 (a name written by a
+/// Latin-1 system, `caf\xE9.txt`, is a file like any other), without NUL.
+struct FileSystemPath: Sendable, Hashable, CustomStringConvertible {
+    let bytes: [UInt8]
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(_ path: String) { self.bytes = Array(path.utf8) }
+
+    /// This path followed by `name` (one component, no separator), `/` put between them.
+    func appending(_ name: some Collection<UInt8>) -> FileSystemPath {
+        var bytes = self.bytes
+        if bytes.last != UInt8(ascii: "/") { bytes.append(UInt8(ascii: "/")) }
+        bytes.append(contentsOf: name)
+        return FileSystemPath(bytes: bytes)
+    }
+
+    /// The path as a `String` when it is UTF-8 (then exactly these bytes), else `nil`.
+    var exactString: String? { String(validating: self.bytes, as: UTF8.self) }
+
+    /// For messages: bytes that are not UTF-8 read as U+FFFD.
+    var description: String { String(decoding: self.bytes, as: UTF8.self) }
+
+    func withCString<Result>(_ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
+        try (self.bytes + [0]).withUnsafeBufferPointer { buffer in
+            try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
+        }
+    }
+
     /// Whether this path is `folder` or below it, comparing bytes: String's `hasPrefix` compares
     /// graphemes and canonical equivalents, so `/srv/www/\u{301}x` would not start with `/srv/www/`
     /// and a differently normalised sibling of `folder` would (found by Fuzz/fuzz-safe-path).
-    func isPath(inside folder: String) -> Bool {
-        if folder == "/" { return self.utf8.first == UInt8(ascii: "/") }
-        let path = self.utf8, base = folder.utf8
-        guard path.starts(with: base) else { return false }
-        let rest = path.dropFirst(base.count)
+    func isInside(_ folder: FileSystemPath) -> Bool {
+        if folder.bytes == [UInt8(ascii: "/")] { return self.bytes.first == UInt8(ascii: "/") }
+        guard self.bytes.starts(with: folder.bytes) else { return false }
+        let rest = self.bytes.dropFirst(folder.bytes.count)
         return rest.isEmpty || rest.first == UInt8(ascii: "/")
     }
 }

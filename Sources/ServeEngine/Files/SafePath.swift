@@ -10,23 +10,38 @@ public enum SafePath {
     public enum Failure: Error, Equatable {
         /// `%00` or a raw NUL: no file name can contain it (400).
         case nulByte
-        /// A `%` not followed by two hex digits, or bytes that are not UTF-8 (400).
+        /// A `%` not followed by two hex digits (400).
         case badEncoding
     }
 
     /// The decoded path, split and normalised.
     public struct Resolved: Equatable, Sendable {
-        /// Components under the root, none empty, `.`, `..` or containing `/`, `\` or NUL.
+        /// Components under the root, none empty, `.`, `..` or containing `/`, `\` or NUL. Bytes
+        /// that are not UTF-8 read as U+FFFD here (see `rawComponents`).
         public let components: [String]
         /// Whether the request path ended with `/` (a directory must, or it is redirected).
         public let hasTrailingSlash: Bool
+        /// The components' bytes when one is not UTF-8 (`%E9` for a name a Latin-1 system wrote),
+        /// else `nil`: `components` are then the names exactly. Such a path names its file only
+        /// through `fileSystemPath(under:)`; never look it up by `components`.
+        public let rawComponents: [[UInt8]]?
+
+        init(components: [String], hasTrailingSlash: Bool, rawComponents: [[UInt8]]? = nil) {
+            self.components = components
+            self.hasTrailingSlash = hasTrailingSlash
+            self.rawComponents = rawComponents
+        }
+
+        /// Whether `components` are the names exactly (every one UTF-8).
+        public var isExact: Bool { self.rawComponents == nil }
 
         /// The path relative to the root, without a leading `/` (empty for the root itself).
         public var relativePath: String { self.components.joined(separator: "/") }
 
         /// The file-system path these components name under `root` (an absolute folder path).
-        public func path(under root: String) -> String {
-            SafePath.join(root, self.components)
+        func fileSystemPath(under root: String) -> FileSystemPath {
+            guard let rawComponents = self.rawComponents else { return FileSystemPath(SafePath.join(root, self.components)) }
+            return rawComponents.reduce(FileSystemPath(root)) { $0.appending($1) }
         }
 
         /// `/a/b/` as shown to people (decoded, normalised, with the trailing slash when present).
@@ -40,7 +55,8 @@ public enum SafePath {
     public static func resolve(_ rawPath: Substring) throws(Failure) -> Resolved {
         let bytes = try Self.percentDecode(rawPath)
         guard !bytes.contains(0) else { throw .nulByte }
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw .badEncoding }
+        let isUTF8 = String(validating: bytes, as: UTF8.self) != nil
+        var rawComponents: [[UInt8]] = []
         // Split and compare bytes, not Characters: a combining mark after `/` makes one grapheme
         // with it (`/\u{301}`), which a Character split would not treat as a separator although the
         // kernel does (found by Fuzz/fuzz-safe-path).
@@ -49,13 +65,23 @@ public enum SafePath {
             if part.elementsEqual([UInt8(ascii: ".")]) { continue }
             if part.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
                 if !components.isEmpty { components.removeLast() }
+                if !isUTF8, !rawComponents.isEmpty { rawComponents.removeLast() }
                 continue
             }
-            // Each part is valid UTF-8 on its own: the separators are ASCII, never inside a sequence.
+            // In a UTF-8 path each part is UTF-8 on its own: the separators are ASCII, never inside
+            // a sequence. Otherwise the bytes are kept as they are: only `.`, `..`, `/`, `\` and NUL
+            // mean anything to the kernel, so no other byte can lead out of the root.
             components.append(String(decoding: part, as: UTF8.self))
+            if !isUTF8 { rawComponents.append(Array(part)) }
         }
         let last = bytes.last
-        return Resolved(components: components, hasTrailingSlash: last == UInt8(ascii: "/") || last == UInt8(ascii: "\\"))
+        // `/%FF/../a` is exact again: what is left is UTF-8.
+        let exact = isUTF8 || rawComponents.allSatisfy { String(validating: $0, as: UTF8.self) != nil }
+        return Resolved(
+            components: components,
+            hasTrailingSlash: last == UInt8(ascii: "/") || last == UInt8(ascii: "\\"),
+            rawComponents: exact ? nil : rawComponents
+        )
     }
 
     /// `rawPath` relative to the root (without its leading `/`) when it is already in normal form:
