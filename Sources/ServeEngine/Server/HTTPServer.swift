@@ -184,7 +184,12 @@ public final class HTTPServer: Sendable {
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             throw StartError.addressInUse(host: host, port: port)
         } catch let error as IOError {
-            throw StartError.cannotBind(host: host, port: port, reason: Self.describe(errno: error.errnoCode))
+            var reason = Self.describe(errno: error.errnoCode)
+            if error.errnoCode == EADDRNOTAVAIL { reason += " (\(host) is not an address of this machine)" }
+            throw StartError.cannotBind(host: host, port: port, reason: reason)
+        } catch let error as SocketAddressError.UnknownHost {
+            let reason = "no address found for \(host) (\(error.errorDescription.lowercased())); give an IP address such as 127.0.0.1 or ::"
+            throw StartError.cannotBind(host: host, port: port, reason: reason)
         } catch {
             throw StartError.cannotBind(host: host, port: port, reason: "\(error)")
         }
