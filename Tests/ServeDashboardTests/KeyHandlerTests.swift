@@ -56,6 +56,15 @@ import Testing
         // In a prompt it is a letter typed, not a command.
         _ = self.press([.character("/")], &ui, model)
         #expect(self.press([.character("w")], &ui, model).isEmpty)
+        // An empty list writes no empty file; it says why.
+        _ = self.press([.character("x"), .enter], &ui, model)
+        #expect(self.press([.character("w")], &ui, model).isEmpty)
+        #expect(ui.message == "nothing to save: no request matches the filter")
+        #expect(self.press([.character("w")], &ui, self.model(requests: 0)).isEmpty)
+        #expect(ui.message == "nothing to save: no request matches the filter")
+        _ = self.press([.escape], &ui, model)
+        #expect(self.press([.character("w")], &ui, self.model(requests: 0)).isEmpty)
+        #expect(ui.message == "nothing to save: the list is empty")
     }
 
     @Test func yInARequestsDetailAsksToSaveItsReplay() {
@@ -104,6 +113,31 @@ import Testing
         _ = self.press([.character("/"), .character("r"), .character("3"), .enter], &ui, model)
         #expect(ui.search == "r3")
         #expect(ui.visibleRequests(model).map(\.target) == ["/r3"])
+    }
+
+    /// The list shows paths decoded, as a browser's percent-encoded requests read; search finds them
+    /// by what is shown and by what was sent.
+    @Test func searchFindsPathsAsShownAndAsSent() {
+        var model = self.model()
+        model.apply(
+            EventScript.batch(
+                EventScript.request(4, 1, "/%E6%97%A5%E6%9C%AC/CAF%C3%89%20menu.txt", at: 10)
+                    + EventScript.request(4, 2, "/%5B(*%5C", at: 11)
+                    + EventScript.request(4, 3, "/%FF%FE", at: 12)
+            )
+        )
+        var ui = DashboardUI()
+        for (query, expected) in [
+            ("日本", ["/%E6%97%A5%E6%9C%AC/CAF%C3%89%20menu.txt"]),
+            ("café m", ["/%E6%97%A5%E6%9C%AC/CAF%C3%89%20menu.txt"]),
+            ("%20menu", ["/%E6%97%A5%E6%9C%AC/CAF%C3%89%20menu.txt"]),
+            ("[(*\\", ["/%5B(*%5C"]),
+            ("%ff", ["/%FF%FE"]),
+            ("r3", ["/r3"]),
+        ] {
+            ui.search = query
+            #expect(ui.visibleRequests(model).map(\.target) == expected, "\(query)")
+        }
     }
 
     @Test func pauseFreezesTheListButNotTheModel() {

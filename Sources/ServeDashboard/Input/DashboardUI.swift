@@ -90,8 +90,13 @@ public struct DashboardUI: Equatable, Sendable {
         // The common case shares the log's storage instead of copying thousands of records a frame.
         if self.filter == .all, self.search.isEmpty { return source }
         let needle = self.search.lowercased()
+        // Both as sent and as listed: a browser sends `/%E6%97%A5%E6%9C%AC/caf%C3%A9%20menu` for what
+        // the list shows as `/日本/café menu`, and someone may search either.
         return source.filter { record in
-            self.filter.admits(record) && (needle.isEmpty || record.target.lowercased().contains(needle))
+            guard self.filter.admits(record) else { return false }
+            if needle.isEmpty || record.target.lowercased().contains(needle) { return true }
+            let shown = Format.displayTarget(record.target)
+            return shown.utf8.count != record.target.utf8.count && shown.lowercased().contains(needle)
         }
     }
 

@@ -182,6 +182,10 @@ public enum KeyHandler {
         case .character("S"):
             return [.toggleServing]
         case .character("w"):
+            guard !ui.visibleRequests(model).isEmpty else {
+                ui.message = ui.filter == .all && ui.search.isEmpty ? "nothing to save: the list is empty" : "nothing to save: no request matches the filter"
+                return []
+            }
             return [.saveHAR]
         case .escape:
             if !ui.search.isEmpty || ui.filter != .all {
