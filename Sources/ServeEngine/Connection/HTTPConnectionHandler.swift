@@ -77,10 +77,23 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     private var delivering = false
     /// The current request's body, for a request published with detail.
     private var bodyCapture: BodyCapture?
+    /// NIO's decoder in front of this handler, and its limits for a replacement.
+    private var decoder: ByteToMessageHandler<HTTPRequestDecoder>?
+    private let limits: NIOHTTPDecoderLimitConfiguration
+    /// The request being delivered is one NIO's decoder takes as a protocol switch (see
+    /// `decoderStops(after:)`): after its end the decoder parses nothing more, so it is replaced.
+    private var decoderStopsAfterRequest = false
 
-    init(server: ServerContext, tracker: InboundActivityTracker) {
+    init(
+        server: ServerContext,
+        tracker: InboundActivityTracker,
+        decoder: ByteToMessageHandler<HTTPRequestDecoder>? = nil,
+        limits: NIOHTTPDecoderLimitConfiguration = .init()
+    ) {
         self.server = server
         self.tracker = tracker
+        self.decoder = decoder
+        self.limits = limits
         self.id = server.makeConnectionID()
         self.events = server.bus.publisher(shard: 0)
         self.sendBuffer = SendBufferPolicy(server.configuration.sendBufferThresholds)
@@ -230,7 +243,37 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             if self.machine.requestEnded(now: WallClock.monotonicNanoseconds()) == .close {
                 self.closeWhenWritten(reason: .notKeepAlive)
             }
+            if self.decoderStopsAfterRequest {
+                self.decoderStopsAfterRequest = false
+                self.replaceDecoder(context: context)
+            }
         }
+    }
+
+    /// Whether NIO's decoder (llhttp) takes `head` as a switch to another protocol and parses nothing
+    /// after it: `CONNECT`, or an `Upgrade` field with `upgrade` among the `Connection` tokens
+    /// (`HTTPDecoderUpgradeTests` holds this to the decoder itself). No upgrade is ever accepted here
+    /// (RFC 9110 §7.8 lets a server ignore the offer), so the request is answered like any other and
+    /// the connection goes on: `curl --http2` offers h2c, a page's live-reload script a WebSocket.
+    static func decoderStops(after head: HTTPRequestHead, mayUpgrade: Bool) -> Bool {
+        if head.method == .CONNECT { return true }
+        guard mayUpgrade, head.headers.contains(name: "upgrade") else { return false }
+        return head.headers[canonicalForm: "connection"].contains { $0.utf8.count == 7 && $0.lowercased() == "upgrade" }
+    }
+
+    /// Puts a fresh decoder where the stopped one is; the bytes that came after the switch request
+    /// (a pipelined request, or the next one) move to it when the old one leaves (`.forwardBytes`).
+    private func replaceDecoder(context: ChannelHandlerContext) {
+        guard let old = self.decoder, self.machine.phase != .closing, context.channel.isActive else { return }
+        let fresh = HTTPServer.makeDecoder(limits: self.limits)
+        do {
+            try context.pipeline.syncOperations.addHandler(fresh, position: .after(old))
+        } catch {
+            self.closeWhenWritten(reason: .notKeepAlive)
+            return
+        }
+        self.decoder = fresh
+        context.pipeline.syncOperations.removeHandler(old, promise: nil)
     }
 
     private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -239,6 +282,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         let keepAlive = configuration.protocolVersion == .http1_1 && head.isKeepAlive
         guard self.machine.headReceived(keepAlive: keepAlive, now: now) else { return }
         let fields = HeaderScan(head.headers)
+        self.decoderStopsAfterRequest = self.decoder != nil && Self.decoderStops(after: head, mayUpgrade: fields.mayUpgrade)
         let writer = self.beginRequest(head, now: now, fields: fields)
 
         // RFC 9112 §3: python reads at most 65,536 bytes of request line.
@@ -751,6 +795,8 @@ struct HeaderScan {
     private(set) var mayHaveConditions = false
     /// Whether a field may be `Expect` (same test).
     private(set) var mayHaveExpect = false
+    /// Whether a field may be `Upgrade` (same test).
+    private(set) var mayUpgrade = false
 
     init(_ headers: HTTPHeaders) {
         for (name, value) in headers {
@@ -767,6 +813,8 @@ struct HeaderScan {
                 if first == (nameLength == 5 ? UInt8(ascii: "r") : UInt8(ascii: "i")) { self.mayHaveConditions = true }
             case 6:
                 if (name.utf8.first ?? 0) | 0x20 == UInt8(ascii: "e") { self.mayHaveExpect = true }
+            case 7:
+                if (name.utf8.first ?? 0) | 0x20 == UInt8(ascii: "u") { self.mayUpgrade = true }
             default:
                 continue
             }

@@ -324,8 +324,16 @@ public final class HTTPServer: Sendable {
         let tracker = InboundActivityTracker(keepsReceived: context.configuration.requestDetailPerSecond != 0)
         try pipeline.addHandler(tracker)
         // Parser errors reach the connection handler, which answers them with python's status codes.
-        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)))
-        try pipeline.addHandler(HTTPConnectionHandler(server: context, tracker: tracker))
+        let decoder = Self.makeDecoder(limits: limits)
+        try pipeline.addHandler(decoder)
+        try pipeline.addHandler(HTTPConnectionHandler(server: context, tracker: tracker, decoder: decoder, limits: limits))
+    }
+
+    /// NIO's request decoder. Bytes it has not parsed when it is removed go to the next handler:
+    /// that is a fresh decoder (`HTTPConnectionHandler.replaceDecoder`), and a removal is the only
+    /// time they are handed on (on EOF they are not).
+    static func makeDecoder(limits: NIOHTTPDecoderLimitConfiguration) -> ByteToMessageHandler<HTTPRequestDecoder> {
+        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits))
     }
 
     /// `TCP_NOTSENT_LOWAT` (Linux 3.12+, macOS); not exported by Glibc's Swift module.
