@@ -93,6 +93,33 @@ struct DashboardTmuxTests {
         #expect(!final.contains("RUNNING"))
     }
 
+    /// Ctrl-Z suspends the whole server, as with any foreground job: the shell gets its terminal back
+    /// as it was, and `fg` brings the dashboard back, redrawn and serving.
+    @Test func ctrlZGivesTheTerminalBackAndFgRedraws() throws {
+        let base = try CLITests.temporaryFolder("tmux-suspend")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let stty = base.appendingPathComponent("stty").path
+        let tmux = try Tmux(width: 100, height: 30)
+        defer { tmux.kill() }
+        tmux.type("stty -g > '\(stty).before'; '\(CLITests.binary.path)' 0 -b 127.0.0.1 -d /tmp")
+        tmux.press("Enter")
+        let screen = try tmux.waitFor { $0.contains("RUNNING") && $0.contains("127.0.0.1:") }
+        let port = try #require(Self.port(in: screen))
+        tmux.press("C-z")
+        _ = try tmux.waitFor { $0.contains("Stopped") && !$0.contains("RUNNING") }
+        tmux.type("stty -g > '\(stty).after'; cmp -s '\(stty).before' '\(stty).after' && echo STTY-\"SAME\" || echo STTY-\"DIFFERENT\"")
+        tmux.press("Enter")
+        let suspended = try tmux.waitFor { Tmux.hasLine($0, "STTY-SAME") || Tmux.hasLine($0, "STTY-DIFFERENT") }
+        #expect(Tmux.hasLine(suspended, "STTY-SAME"), "\(suspended)")
+        tmux.type("fg")
+        tmux.press("Enter")
+        _ = try tmux.waitFor { $0.contains("RUNNING") && !$0.contains("STTY-SAME") }
+        #expect(try HTTPGet.fetch(port: port, target: "/").contains("200 OK"))
+        _ = try tmux.waitFor { $0.contains("Requests 1") }
+        tmux.press("q")
+        _ = try tmux.waitFor { $0.contains("Served 1 request(s)") }
+    }
+
     @Test func tinyTerminalShowsANoticeAndKeepsServing() throws {
         let tmux = try Tmux(width: 30, height: 8)
         defer { tmux.kill() }
