@@ -120,6 +120,16 @@ import Testing
         #expect(screen.contains("no detail 1,234"), "\(screen.prefix(400))")
     }
 
+    /// Counts read the same everywhere on screen: 1,200 open sessions, not 1200 beside "/ 1,200".
+    @Test func largeSessionCountsAreGroupedLikeTheOtherCounts() {
+        var model = self.model()
+        let events = (1...1_200).map { EventScript.opened(UInt64($0), at: 0) }
+        model.apply(EventScript.batch(events, totals: EventScript.totals(for: events)))
+        let screen = DashboardRenderer.render(model, DashboardUI(), width: 120, height: 40).text
+        #expect(screen.contains("Sessions 1,200 open / 1,200"), "\(screen.prefix(400))")
+        #expect(screen.contains("Sessions · 1,200 open · 0 active"))
+    }
+
     /// A flood batch: only the newest events get detail, the rest are counted; totals stay exact, and a
     /// request already listed is still finished rather than left in flight.
     @Test func floodsKeepDetailForTheNewestRequestsOnly() throws {

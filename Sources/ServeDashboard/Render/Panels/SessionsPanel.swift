@@ -7,7 +7,7 @@ enum SessionsPanel {
         let focused = ui.focus == .sessions && ui.overlay == .none
         let sessions = model.sessionList
         let active = sessions.filter(\.isActive).count
-        canvas.box(area, title: "Sessions · \(sessions.count) open · \(active) active", style: focused ? .plain : .dim, titleStyle: focused ? .bold : .plain)
+        canvas.box(area, title: "Sessions · \(Format.count(sessions.count)) open · \(Format.count(active)) active", style: focused ? .plain : .dim, titleStyle: focused ? .bold : .plain)
         let inner = area.inset(1)
         guard inner.height > 0 else { return }
         if sessions.isEmpty {

@@ -20,7 +20,7 @@ enum StatsPanel {
         line.add(&canvas, "  ")
         line.add(&canvas, AccessLogFormatter.humanBytes(model.bytesPerSecond) + "/s", .bold)
         line.add(&canvas, "  Sessions ", .dim)
-        line.add(&canvas, "\(totals.connectionsOpen)", .bold)
+        line.add(&canvas, Format.count(totals.connectionsOpen), .bold)
         line.add(&canvas, " open / \(Format.count(totals.connectionsTotal))", .dim)
 
         guard area.height > 1 else { return }
