@@ -120,14 +120,25 @@ import Testing
         #expect(screen.contains("no detail 1,234"), "\(screen.prefix(400))")
     }
 
-    /// Counts read the same everywhere on screen: 1,200 open sessions, not 1200 beside "/ 1,200".
-    @Test func largeSessionCountsAreGroupedLikeTheOtherCounts() {
+    /// Counts read the same everywhere on screen: 1,200 open sessions, not 1200 beside "/ 1,200"; the
+    /// list, a session's requests, the top paths and clients too.
+    @Test func largeCountsAreGroupedEverywhere() {
         var model = self.model()
         let events = (1...1_200).map { EventScript.opened(UInt64($0), at: 0) }
         model.apply(EventScript.batch(events, totals: EventScript.totals(for: events)))
         let screen = DashboardRenderer.render(model, DashboardUI(), width: 120, height: 40).text
         #expect(screen.contains("Sessions 1,200 open / 1,200"), "\(screen.prefix(400))")
         #expect(screen.contains("Sessions · 1,200 open · 0 active"))
+        // A connection that served thousands, and a list as long as it gets.
+        var busy = self.model()
+        var flood: [ServerEvent] = [EventScript.opened(1, at: 0)]
+        for i in 1...2_500 { flood += EventScript.request(1, i, "/f", at: Double(i) / 1_000) }
+        for part in stride(from: 0, to: flood.count, by: 150) {
+            busy.apply(EventScript.batch(Array(flood[part..<min(part + 150, flood.count)])))
+        }
+        let listed = DashboardRenderer.render(busy, DashboardUI(), width: 120, height: 40).text
+        #expect(listed.contains("Requests · 2,500 "), "\(listed.prefix(800))")
+        #expect(listed.contains("2,500 req") && listed.contains("top /f (2,500)") && listed.contains("clients 127.0.0.1 (2,500)"), "\(listed.prefix(800))")
     }
 
     /// A flood batch: only the newest events get detail, the rest are counted; totals stay exact, and a

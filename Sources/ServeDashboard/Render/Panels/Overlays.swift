@@ -167,7 +167,7 @@ enum Overlays {
     static func requestDetailLines(_ id: RequestID, model: DashboardModel, ui: DashboardUI, context: DashboardRenderer.Context) -> [DetailLine] {
         let source = ui.frozen ?? model.requests.all
         guard let record = source.first(where: { $0.id == id }) ?? model.requests.record(id) else {
-            return [.init("This request is no longer kept (the list holds the newest \(DashboardModel.requestCapacity)).", .dim)]
+            return [.init("This request is no longer kept (the list holds the newest \(Format.count(DashboardModel.requestCapacity))).", .dim)]
         }
         var lines: [DetailLine] = []
         let unparsed = record.isUnparsed

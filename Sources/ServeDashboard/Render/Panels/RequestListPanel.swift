@@ -19,7 +19,7 @@ enum RequestListPanel {
         if !ui.search.isEmpty { title += " · \"\(ui.search)\"" }
         if ui.isPaused { title += " · PAUSED" }
         if !ui.follow { title += " · scrolled (F follows)" }
-        title += " · \(visible.count)"
+        title += " · \(Format.count(visible.count))"
         canvas.box(area, title: title, style: focused ? .plain : .dim, titleStyle: focused ? .bold : .plain)
         let inner = area.inset(1)
         let columns = Self.columns(for: inner.width, context: context)

@@ -70,12 +70,12 @@ enum StatsPanel {
         let paths = DashboardModel.top(model.topPaths, limit: 3)
         if !paths.isEmpty {
             third.add(&canvas, "  top ", .dim)
-            third.add(&canvas, paths.map { "\($0.key) (\($0.count))" }.joined(separator: " "))
+            third.add(&canvas, paths.map { "\($0.key) (\(Format.count($0.count)))" }.joined(separator: " "))
         }
         let clients = DashboardModel.top(model.topClients, limit: 2)
         if !clients.isEmpty {
             third.add(&canvas, "  clients ", .dim)
-            third.add(&canvas, clients.map { "\($0.key) (\($0.count))" }.joined(separator: " "))
+            third.add(&canvas, clients.map { "\($0.key) (\(Format.count($0.count)))" }.joined(separator: " "))
         }
     }
 }
