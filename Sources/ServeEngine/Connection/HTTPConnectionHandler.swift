@@ -81,7 +81,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     private var decoder: ByteToMessageHandler<HTTPRequestDecoder>?
     private let limits: NIOHTTPDecoderLimitConfiguration
     /// The request being delivered is one NIO's decoder takes as a protocol switch (see
-    /// `decoderStops(after:)`): after its end the decoder parses nothing more, so it is replaced.
+    /// `decoderStops(after:mayUpgrade:)`): after its end the decoder parses nothing more, so it is replaced.
     private var decoderStopsAfterRequest = false
 
     init(
@@ -252,7 +252,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
 
     /// Whether NIO's decoder (llhttp) takes `head` as a switch to another protocol and parses nothing
     /// after it: `CONNECT`, or an `Upgrade` field with `upgrade` among the `Connection` tokens
-    /// (`HTTPDecoderUpgradeTests` holds this to the decoder itself). No upgrade is ever accepted here
+    /// (`UpgradeOfferTests` holds this to the decoder itself). No upgrade is ever accepted here
     /// (RFC 9110 §7.8 lets a server ignore the offer), so the request is answered like any other and
     /// the connection goes on: `curl --http2` offers h2c, a page's live-reload script a WebSocket.
     static func decoderStops(after head: HTTPRequestHead, mayUpgrade: Bool) -> Bool {
