@@ -76,7 +76,9 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "Show dotfiles in directory listings.")
     var hidden = false
 
-    @Option(name: .long, help: "Event-loop threads; 0 means one per core.")
+    static let maximumThreads = 256
+
+    @Option(name: .long, help: "Event-loop threads, 0 to 256; 0 means one per core.")
     var threads: Int = 0
 
     /// The port from either spelling.
@@ -92,7 +94,11 @@ struct ServeCommand: ParsableCommand {
         guard self.timeout > 0, self.timeout.isFinite else {
             throw ValidationError("--timeout must be a positive number of seconds")
         }
-        guard self.threads >= 0 else { throw ValidationError("--threads must be 0 or more") }
+        // Each event loop holds three descriptors (epoll, eventfd, timerfd) and a thread: past a few
+        // hundred, NIO runs out of descriptors while starting and stops the process.
+        guard (0...Self.maximumThreads).contains(self.threads) else {
+            throw ValidationError("--threads must be from 0 (one per core) to \(Self.maximumThreads)")
+        }
         guard let line = CGIOptions.parseByteSize(self.maxRequestLine), (Self.minimumRequestLine...Self.maximumLimit).contains(line) else {
             throw ValidationError("--max-request-line: '\(self.maxRequestLine)' is not a size from 64 to 16M (try 8K)")
         }

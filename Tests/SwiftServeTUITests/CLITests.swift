@@ -124,6 +124,7 @@ import Testing
         (["--max-request-line", "huge"], "--max-request-line"),
         (["--max-headers", "0"], "--max-headers"),
         (["--max-header-bytes", "1G"], "--max-header-bytes"),
+        (["--threads", "100000"], "--threads must be from 0"),
         (["--bind", "no-such-host.invalid"], "no address found for no-such-host.invalid"),
         (["--bind", "192.0.2.1"], "192.0.2.1 is not an address of this machine"),
     ])
