@@ -163,6 +163,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
+        Descriptor.raiseOpenFileLimit()
         var terminal: NcursesTerminal?
         if !self.noTUI {
             if Console.stdoutIsTerminal, Console.stdinIsTerminal {

@@ -20,11 +20,17 @@ import Testing
         var stderr: String
     }
 
-    /// Runs the binary to completion (with a 20 s safety limit).
-    static func run(_ arguments: [String]) throws -> Run {
+    /// Runs the binary to completion (with a 20 s safety limit); with `shell`, through `sh -c`
+    /// running those commands first (`ulimit …`), then the binary.
+    static func run(_ arguments: [String], shell: String? = nil) throws -> Run {
         let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
+        if let shell {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", shell + "; exec \"$0\" \"$@\"", Self.binary.path] + arguments
+        } else {
+            process.executableURL = Self.binary
+            process.arguments = arguments
+        }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -135,6 +141,23 @@ import Testing
         #expect(lines.count == 1, "stderr: \(result.stderr)")
         #expect(result.stderr.lowercased().contains(message.lowercased()), "stderr: \(result.stderr)")
         #expect(result.stdout.isEmpty)
+    }
+
+    /// Too few descriptors for the event loops is a one-line error, not NIO stopping the process; a
+    /// soft limit below the hard one is raised first, so the same loops then start.
+    @Test func openFileLimitIsRaisedOrReportedInOneLine() throws {
+        let refused = try Self.run(["--threads", "40", "-b", "127.0.0.1", "--port", "0", "--no-tui"], shell: "ulimit -n 64")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.split(separator: "\n").count == 1, "stderr: \(refused.stderr)")
+        #expect(refused.stderr.contains("40 event loops need at least 152 open files and this process may open 64"), "stderr: \(refused.stderr)")
+        // Soft 64, hard 400: raised to 400, the loops start, and the run ends on the port in use.
+        let blocker = try ListeningSocket()
+        let raised = try Self.run(
+            ["--threads", "40", "-b", "127.0.0.1", "--port", String(blocker.port), "--no-tui"],
+            shell: "ulimit -S -n 64 && ulimit -H -n 400"
+        )
+        #expect(raised.status == 1)
+        #expect(raised.stderr.contains("address already in use"), "stderr: \(raised.stderr)")
     }
 
     @Test func withoutATerminalItSaysSoOnceAndLogsInstead() throws {

@@ -19,4 +19,35 @@ public enum Descriptor {
         }
         return true
     }
+
+    /// How many files this process may have open (the soft `RLIMIT_NOFILE`).
+    public static var openFileLimit: Int {
+        var limit = rlimit()
+        guard getrlimit(Self.openFiles, &limit) == 0 else { return .max }
+        return Int(clamping: limit.rlim_cur)  // RLIM_INFINITY is rlim_t.max: clamped to Int.max
+    }
+
+    /// Raises the soft open-file limit towards the hard one, up to `ceiling`, as Go's runtime and
+    /// nginx's `worker_rlimit_nofile` do: a shell's default of 1,024 is not enough for 1,000
+    /// keep-alive connections and a file cache. The ceiling keeps CGI scripts, which inherit the
+    /// limit, from meeting a million (some close every descriptor up to it). Returns the limit now
+    /// in force.
+    @discardableResult
+    public static func raiseOpenFileLimit(ceiling: Int = 65_536) -> Int {
+        var limit = rlimit()
+        if getrlimit(Self.openFiles, &limit) == 0 {
+            let target = min(limit.rlim_max, rlim_t(ceiling))
+            if limit.rlim_cur < target {
+                limit.rlim_cur = target
+                _ = setrlimit(Self.openFiles, &limit)
+            }
+        }
+        return Self.openFileLimit
+    }
+
+    #if canImport(Glibc)
+    private static let openFiles = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+    private static let openFiles = RLIMIT_NOFILE
+    #endif
 }

@@ -22,6 +22,8 @@ public final class HTTPServer: Sendable {
         case addressInUse(host: String, port: Int)
         case cannotBind(host: String, port: Int, reason: String)
         case badRoot(DocumentRoot.ValidationError)
+        /// The process may open fewer files than the event loops need to start.
+        case tooFewDescriptors(loops: Int, needed: Int, limit: Int)
 
         public var description: String {
             switch self {
@@ -31,6 +33,9 @@ public final class HTTPServer: Sendable {
                 "cannot listen on \(host) port \(port): \(reason)"
             case .badRoot(let error):
                 "cannot serve \(error)"
+            case .tooFewDescriptors(let loops, let needed, let limit):
+                "\(loops) event loops need at least \(needed) open files and this process may open \(limit) "
+                    + "(raise it with ulimit -n, or use fewer --threads)"
             }
         }
     }
@@ -126,6 +131,11 @@ public final class HTTPServer: Sendable {
         self.bus = bus
         self.root = root
         let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
+        // NIO stops the process when a loop cannot get its descriptors (epoll, eventfd, timerfd):
+        // say so first. The margin: the listener, standard streams, the terminal, some connections.
+        let needed = 3 * threads + 32
+        let limit = Descriptor.openFileLimit
+        if limit < needed { throw StartError.tooFewDescriptors(loops: threads, needed: needed, limit: limit) }
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let blocking = configuration.blockingThreads > 0 ? configuration.blockingThreads : max(2, 2 * threads)
         self.threadPool = NIOThreadPool(numberOfThreads: blocking)
