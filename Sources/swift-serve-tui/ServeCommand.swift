@@ -77,6 +77,7 @@ struct ServeCommand: ParsableCommand {
     var hidden = false
 
     static let maximumThreads = 256
+    static let maximumTimeout: Double = 604_800
 
     @Option(name: .long, help: "Event-loop threads, 0 to 256; 0 means one per core.")
     var threads: Int = 0
@@ -91,8 +92,8 @@ struct ServeCommand: ParsableCommand {
         guard (0...65_535).contains(self.resolvedPort) else {
             throw ValidationError("port \(self.resolvedPort) is out of range (0-65535)")
         }
-        guard self.timeout > 0, self.timeout.isFinite else {
-            throw ValidationError("--timeout must be a positive number of seconds")
+        guard self.timeout > 0, self.timeout <= Self.maximumTimeout else {
+            throw ValidationError("--timeout must be a positive number of seconds, at most \(Int(Self.maximumTimeout)) (a week)")
         }
         // Each event loop holds three descriptors (epoll, eventfd, timerfd) and a thread: past a few
         // hundred, NIO runs out of descriptors while starting and stops the process.
@@ -114,8 +115,8 @@ struct ServeCommand: ParsableCommand {
         } catch {
             throw ValidationError("cannot serve \(error)")
         }
-        guard self.cgiTimeout > 0, self.cgiTimeout.isFinite else {
-            throw ValidationError("--cgi-timeout must be a positive number of seconds")
+        guard self.cgiTimeout > 0, self.cgiTimeout <= Self.maximumTimeout else {
+            throw ValidationError("--cgi-timeout must be a positive number of seconds, at most \(Int(Self.maximumTimeout)) (a week)")
         }
         guard CGIOptions.parseByteSize(self.cgiMaxBody) != nil else {
             throw ValidationError("--cgi-max-body: '\(self.cgiMaxBody)' is not a size (try 1048576, 512K, 10M or 1G)")

@@ -10,6 +10,17 @@ import Testing
         ConnectionStateMachine(now: now, timeoutNanoseconds: 30 * self.second)
     }
 
+    /// A timeout of any size, set through the library, converts without trapping (`Int64(1e19)` does).
+    @Test(arguments: [(1.5, 1_500_000_000), (1e12, 1_000_000_000_000_000_000), (.infinity, 1_000_000_000_000_000_000), (.nan, 0), (-3, 0)] as [(Double, Int64)])
+    func timeoutsOfAnySizeConvertWithoutTrapping(seconds: Double, nanoseconds: Int64) {
+        var server = ServerConfiguration()
+        server.timeoutSeconds = seconds
+        var cgi = CGIOptions()
+        cgi.timeoutSeconds = seconds
+        #expect(server.timeoutNanoseconds == nanoseconds)
+        #expect(cgi.timeoutNanoseconds == nanoseconds)
+    }
+
     @Test func keepAliveExchangeReturnsToAwaitingHead() {
         var m = self.machine()
         #expect(m.headReceived(keepAlive: true, now: 1) == true)

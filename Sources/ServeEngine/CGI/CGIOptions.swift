@@ -17,7 +17,7 @@ public struct CGIOptions: Sendable, Equatable {
         }
     }
 
-    var timeoutNanoseconds: Int64 { Int64(self.timeoutSeconds * 1_000_000_000) }
+    var timeoutNanoseconds: Int64 { WallClock.nanoseconds(seconds: self.timeoutSeconds) }
 
     /// Parses a byte size such as `1048576`, `512K`, `10M` or `1G` (powers of 1024).
     public static func parseByteSize(_ text: String) -> Int64? {

@@ -236,7 +236,7 @@ public final class HTTPServer: Sendable {
         }
         let loop = self.group.next()
         let graceSeconds = grace ?? self.configuration.shutdownGraceSeconds
-        let deadline = loop.scheduleTask(in: .nanoseconds(Int64(graceSeconds * 1_000_000_000))) {}
+        let deadline = loop.scheduleTask(in: .nanoseconds(WallClock.nanoseconds(seconds: graceSeconds))) {}
         let drained = self.context.registry.whenEmpty(on: loop)
         // Whichever comes first: every connection closed, or the grace period ran out.
         let first = loop.makePromise(of: Void.self)

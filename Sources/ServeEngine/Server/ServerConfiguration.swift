@@ -60,7 +60,7 @@ public struct ServerConfiguration: Sendable {
 
     public init() {}
 
-    var timeoutNanoseconds: Int64 { Int64(self.timeoutSeconds * 1_000_000_000) }
+    var timeoutNanoseconds: Int64 { WallClock.nanoseconds(seconds: self.timeoutSeconds) }
 
     /// When a connection's client counts as fast enough for a larger unsent limit (tests loosen it
     /// for sanitizer builds, where the server's own latency is most of each wait).
