@@ -192,6 +192,8 @@ import Testing
         ("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", "More than one Host header"),
         ("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "Bad Host header"),
         ("GET / HTTP/1.1\r\nHost: evil.com/x\r\n\r\n", "Bad Host header"),
+        ("GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", "Bad Host header"),
+        ("GET / HTTP/1.1\r\nHost: example.com:80:80\r\n\r\n", "Bad Host header"),
         ("GET / HTTP/1.0\r\nHost: a\r\nHOST: a\r\n\r\n", "More than one Host header"),
     ])
     func badHostIs400(raw: String, message: String) async throws {

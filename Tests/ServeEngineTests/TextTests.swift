@@ -125,6 +125,13 @@ import Testing
         #expect(HeaderScan(HTTPHeaders([("HOST", "[::1]:8000")])).hostProblem(version: .http1_1) == nil)
         #expect(HeaderScan(HTTPHeaders([("Host", "a b")])).hostProblem(version: .http1_1) == "Bad Host header")
         #expect(HeaderScan(HTTPHeaders([("Host", "")])).hostProblem(version: .http1_1) == nil)
+        // Brackets only around an IP literal, a port only of digits, one colon outside brackets.
+        for good in ["example.com", "example.com:8080", "[::1]:8000", "[::1]", "[::1]:", "[fe80::1%25eth0]:80", "127.0.0.1:1", "xn--bcher-kva.example", "h:"] {
+            #expect(HeaderScan(HTTPHeaders([("Host", good)])).hostProblem(version: .http1_1) == nil, "\(good)")
+        }
+        for bad in ["[::1", "::1", "a]b", "a[b]", "[::1]x", "[::1]:8x", "host:80:90", "host:abc", "[[::1]]", "h:-1"] {
+            #expect(HeaderScan(HTTPHeaders([("Host", bad)])).hostProblem(version: .http1_1) == "Bad Host header", "\(bad)")
+        }
     }
 
     /// The same pass notes whether a field may be a condition or a range, or `Expect`, whatever its

@@ -827,8 +827,8 @@ struct HeaderScan {
         if self.hostCount > 1 { return "More than one Host header" }
         guard let host = self.host else { return version.minor >= 1 ? "HTTP/1.1 request without a Host header" : nil }
         let valid =
-            host.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(ByteClass.isHost) }
-            ?? host.utf8.allSatisfy(ByteClass.isHost)
+            host.utf8.withContiguousStorageIfAvailable { ByteClass.isHostValue($0) }
+            ?? ByteClass.isHostValue(Array(host.utf8))
         return valid ? nil : "Bad Host header"
     }
 

@@ -31,4 +31,29 @@ public enum ByteClass {
             false
         }
     }
+
+    /// Whether `bytes` is `uri-host [":" port]` (RFC 9112 §3.2, RFC 3986 §3.2.2): an `[IP-literal]`
+    /// or a name without brackets or colons, then at most a `:` and digits. Empty is allowed.
+    static func isHostValue<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        var index = bytes.startIndex
+        if index != bytes.endIndex, bytes[index] == UInt8(ascii: "[") {
+            index = bytes.index(after: index)
+            while true {
+                guard index != bytes.endIndex else { return false }
+                let byte = bytes[index]
+                index = bytes.index(after: index)
+                if byte == UInt8(ascii: "]") { break }
+                guard Self.isHost(byte), byte != UInt8(ascii: "[") else { return false }
+            }
+        } else {
+            while index != bytes.endIndex, bytes[index] != UInt8(ascii: ":") {
+                let byte = bytes[index]
+                guard Self.isHost(byte), byte != UInt8(ascii: "["), byte != UInt8(ascii: "]") else { return false }
+                index = bytes.index(after: index)
+            }
+        }
+        guard index != bytes.endIndex else { return true }
+        guard bytes[index] == UInt8(ascii: ":") else { return false }
+        return bytes[bytes.index(after: index)...].allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
 }
