@@ -78,7 +78,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     /// The current request's body, for a request published with detail.
     private var bodyCapture: BodyCapture?
     /// NIO's decoder in front of this handler, and its limits for a replacement.
-    private var decoder: ByteToMessageHandler<HTTPRequestDecoder>?
+    private var decoder: ByteToMessageHandler<HTTPRequestDecoder>
     private let limits: NIOHTTPDecoderLimitConfiguration
     /// The request being delivered is one NIO's decoder takes as a protocol switch (see
     /// `decoderStops(after:mayUpgrade:)`): after its end the decoder parses nothing more, so it is replaced.
@@ -87,8 +87,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     init(
         server: ServerContext,
         tracker: InboundActivityTracker,
-        decoder: ByteToMessageHandler<HTTPRequestDecoder>? = nil,
-        limits: NIOHTTPDecoderLimitConfiguration = .init()
+        decoder: ByteToMessageHandler<HTTPRequestDecoder>,
+        limits: NIOHTTPDecoderLimitConfiguration
     ) {
         self.server = server
         self.tracker = tracker
@@ -264,7 +264,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     /// Puts a fresh decoder where the stopped one is; the bytes that came after the switch request
     /// (a pipelined request, or the next one) move to it when the old one leaves (`.forwardBytes`).
     private func replaceDecoder(context: ChannelHandlerContext) {
-        guard let old = self.decoder, self.machine.phase != .closing, context.channel.isActive else { return }
+        guard self.machine.phase != .closing, context.channel.isActive else { return }
+        let old = self.decoder
         let fresh = HTTPServer.makeDecoder(limits: self.limits)
         do {
             try context.pipeline.syncOperations.addHandler(fresh, position: .after(old))
@@ -282,7 +283,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         let keepAlive = configuration.protocolVersion == .http1_1 && head.isKeepAlive
         guard self.machine.headReceived(keepAlive: keepAlive, now: now) else { return }
         let fields = HeaderScan(head.headers)
-        self.decoderStopsAfterRequest = self.decoder != nil && Self.decoderStops(after: head, mayUpgrade: fields.mayUpgrade)
+        self.decoderStopsAfterRequest = Self.decoderStops(after: head, mayUpgrade: fields.mayUpgrade)
         let writer = self.beginRequest(head, now: now, fields: fields)
 
         // RFC 9112 §3: python reads at most 65,536 bytes of request line.

@@ -67,9 +67,7 @@ final class AcceptErrorReporter: ChannelInboundHandler, RemovableChannelHandler 
         self.failing = true
         var message = "cannot accept new connections: \(error)"
         if let ioError = error as? IOError, ioError.errnoCode == EMFILE || ioError.errnoCode == ENFILE {
-            var limit = rlimit()
-            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-            message = "cannot accept new connections: too many open files (limit \(limit.rlim_cur)); "
+            message = "cannot accept new connections: too many open files (limit \(Descriptor.openFileLimit)); "
                 + "waiting for some to close (raise it with ulimit -n)"
             _ = self.server.clearFileCaches()
         }

@@ -30,10 +30,8 @@ public enum Descriptor {
     /// Raises the soft open-file limit towards the hard one, up to `ceiling`, as Go's runtime and
     /// nginx's `worker_rlimit_nofile` do: a shell's default of 1,024 is not enough for 1,000
     /// keep-alive connections and a file cache. The ceiling keeps CGI scripts, which inherit the
-    /// limit, from meeting a million (some close every descriptor up to it). Returns the limit now
-    /// in force.
-    @discardableResult
-    public static func raiseOpenFileLimit(ceiling: Int = 65_536) -> Int {
+    /// limit, from meeting a million (some close every descriptor up to it).
+    public static func raiseOpenFileLimit(ceiling: Int = 65_536) {
         var limit = rlimit()
         if getrlimit(Self.openFiles, &limit) == 0 {
             let target = min(limit.rlim_max, rlim_t(ceiling))
@@ -42,7 +40,6 @@ public enum Descriptor {
                 _ = setrlimit(Self.openFiles, &limit)
             }
         }
-        return Self.openFileLimit
     }
 
     #if canImport(Glibc)

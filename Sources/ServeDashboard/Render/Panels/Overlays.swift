@@ -135,8 +135,8 @@ enum Overlays {
     /// The overlay with its scroll position brought within its lines (a detail view scrolled past its
     /// end, or to it with End, sits at its last page), so ↑ moves at once.
     static func clampedScroll(_ overlay: Overlay, model: DashboardModel, ui: DashboardUI, bounds: Rect, context: DashboardRenderer.Context) -> Overlay {
-        let rows = Self.scrollArea(bounds).inset(1).height - 1
-        let width = Self.scrollArea(bounds).inset(1).width - 1
+        let inner = Self.scrollArea(bounds).inset(1)
+        let (rows, width) = (inner.height - 1, inner.width - 1)
         switch overlay {
         case .requestDetail(let id, let scroll):
             let count = DetailLine.rows(Self.requestDetailLines(id, model: model, ui: ui, context: context), width: width).count
