@@ -109,6 +109,25 @@ private func writeFile(_ path: UnsafePointer<CChar>, _ text: String) -> Bool {
         await following.shutdown()
     }
 
+    /// A loop of links is refused in words that name it (not "Permission denied"), and the
+    /// connection goes on.
+    @Test func symlinkLoopIs403NamingTheLoop() async throws {
+        let tree = try TempTree()
+        try tree.symlink("loop1", to: tree.root + "/loop2")
+        try tree.symlink("loop2", to: tree.root + "/loop1")
+        try tree.write("real.txt", "inside")
+        for follow in [false, true] {
+            let server = try await self.start(tree) { $0.followSymlinks = follow }
+            let client = try server.client()
+            let loop = try client.get("/loop1")
+            #expect(loop.status == 403)
+            #expect(loop.bodyText.contains("Symbolic link loop"))
+            #expect(try client.get("/loop2/x.txt").status == 403)
+            #expect(try client.get("/real.txt").bodyText == "inside")
+            await server.shutdown()
+        }
+    }
+
     /// Containment is decided on bytes: a name starting with a combining mark is inside the root,
     /// and a differently normalised twin of the root (café as `e` + U+0301) is not.
     @Test func containmentComparesBytesNotCanonicalEquivalents() async throws {

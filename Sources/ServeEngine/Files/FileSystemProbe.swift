@@ -123,8 +123,11 @@ struct Errno: Error, Equatable {
         switch self.code {
         case ENOENT, ENOTDIR, ENAMETOOLONG:
             HTTPError(.notFound, message: "File not found")
-        case EACCES, EPERM, ELOOP:
+        case EACCES, EPERM:
             HTTPError(.forbidden, message: "Permission denied")
+        case ELOOP:
+            // nginx answers a loop 403 too; the words say which problem it is.
+            HTTPError(.forbidden, message: "Symbolic link loop")
         default:
             HTTPError(.internalServerError, message: String(cString: strerror(self.code)))
         }
