@@ -26,6 +26,14 @@ import Testing
         #expect(inFlight.progress == 0.4)
         #expect(model.sessions[ConnectionID(1)]?.isActive == true)
         #expect(model.sessions[ConnectionID(1)]?.bytes == 400)
+        // The download in flight counts on its session, on screen and in the session's detail.
+        #expect(model.sessions[ConnectionID(1)]?.requestsSeen == 1)
+        var sessionsUI = DashboardUI()
+        sessionsUI.focus = .sessions
+        let screen = DashboardRenderer.render(model, sessionsUI, width: 120, height: 40).text
+        #expect(screen.contains("#1 127.0.0.1 1 req 400B"), "\(screen.prefix(1200))")
+        let detail = Overlays.sessionDetailLines(ConnectionID(1), model: model, context: .init()).map(\.text)
+        #expect(detail.contains { $0.contains("1 request(s)") }, "\(detail)")
 
         model.apply(EventScript.batch([EventScript.finished(1, 1, "GET", "/big.bin", status: 200, bytes: 1000, ms: 150, at: 0.25)]))
         let done = try! #require(model.requests.all.first)
@@ -34,7 +42,7 @@ import Testing
         #expect(done.durationNanoseconds == 150_000_000)
         #expect(model.requests.count == 1)
         let session = try! #require(model.sessions[ConnectionID(1)])
-        #expect(session.requests == 1)
+        #expect(session.requests == 1 && session.requestsSeen == 1)
         #expect(session.bytes == 1000)
         #expect(!session.isActive)
 

@@ -115,6 +115,10 @@ public struct Session: Sendable, Equatable {
 
     public var isActive: Bool { self.activeRequests > 0 }
 
+    /// What the screen counts: finished requests and those still in flight, so a connection
+    /// downloading its first file reads "1 req", not "0 req" beside the bytes it is moving.
+    public var requestsSeen: Int { self.requests + self.activeRequests }
+
     /// Counts a finished request of this connection; `bytesBefore`: what its progress had counted.
     mutating func apply(_ finished: RequestFinished, bytesBefore: Int64) {
         self.requests += 1

@@ -251,7 +251,7 @@ enum Overlays {
         var lines: [DetailLine] = []
         if let session = model.sessions[id] {
             lines.append(.init("\(session.peer) → \(session.local)", .bold))
-            lines.append(.init("opened \(Format.clock(session.openedAt, utcOffset: context.utcOffset))   \(session.requests) request(s)   \(Format.count(Int(session.bytes))) bytes   \(session.isActive ? "active" : "idle")", .plain))
+            lines.append(.init("opened \(Format.clock(session.openedAt, utcOffset: context.utcOffset))   \(Format.count(session.requestsSeen)) request(s)   \(Format.count(Int(session.bytes))) bytes   \(session.isActive ? "active" : "idle")", .plain))
         } else {
             lines.append(.init("Connection \(id) is closed.", .dim))
         }

@@ -24,7 +24,7 @@ enum SessionsPanel {
             line.add(&canvas, session.isActive ? "● " : "○ ", CellStyle(color: session.isActive ? .green : nil, dim: !session.isActive))
             line.add(&canvas, "\(session.id) ", .dim)
             line.add(&canvas, session.peer + " ", .plain)
-            line.add(&canvas, "\(Format.count(session.requests)) req ", .bold)
+            line.add(&canvas, "\(Format.count(session.requestsSeen)) req ", .bold)
             line.add(&canvas, Format.compactBytes(session.bytes) + " ", .plain)
             line.add(&canvas, "age \(age) ", .dim)
             line.add(&canvas, idle, session.isActive ? CellStyle(color: .green) : .dim)
