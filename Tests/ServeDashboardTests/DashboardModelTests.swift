@@ -34,12 +34,18 @@ import Testing
         #expect(screen.contains("#1 127.0.0.1 1 req 400B"), "\(screen.prefix(1200))")
         let detail = Overlays.sessionDetailLines(ConnectionID(1), model: model, context: .init()).map(\.text)
         #expect(detail.contains { $0.contains("1 request(s)") }, "\(detail)")
+        // Its detail says how long it has run so far, by the dashboard's clock.
+        model.tick(now: EventScript.time(2.6))
+        let request = Overlays.requestDetailLines(inFlight.id, model: model, ui: DashboardUI(), context: .init()).map(\.text)
+        #expect(request.contains { $0.contains("running 2.50s so far   outcome in flight") }, "\(request)")
 
         model.apply(EventScript.batch([EventScript.finished(1, 1, "GET", "/big.bin", status: 200, bytes: 1000, ms: 150, at: 0.25)]))
         let done = try! #require(model.requests.all.first)
         #expect(done.outcome == .completed)
         #expect(done.bytesSent == 1000)
         #expect(done.durationNanoseconds == 150_000_000)
+        let finished = Overlays.requestDetailLines(done.id, model: model, ui: DashboardUI(), context: .init()).map(\.text)
+        #expect(finished.contains { $0.contains("took 150ms   outcome completed") }, "\(finished)")
         #expect(model.requests.count == 1)
         let session = try! #require(model.sessions[ConnectionID(1)])
         #expect(session.requests == 1 && session.requestsSeen == 1)

@@ -177,8 +177,10 @@ enum Overlays {
         lines.append(.init("Status    \(status)", DashboardRenderer.statusStyle(record.isInFlight ? nil : record.status)))
         let expected = record.expectedBytes.map { " of \(Format.count(Int($0)))" } ?? ""
         lines.append(.init("Body sent \(Format.count(Int(record.bytesSent)))\(expected) bytes", .plain))
-        let timing = record.durationNanoseconds.map(Format.duration) ?? "in flight"
-        lines.append(.init("Received  \(Format.clock(record.receivedAt, utcOffset: context.utcOffset))   took \(timing)   outcome \(record.outcome?.rawValue ?? "in flight")", .plain))
+        // In flight: how long it has run so far (a streaming script, a slow download), not "took in flight".
+        let timing = record.durationNanoseconds.map { "took \(Format.duration($0))" }
+            ?? "running \(Format.duration(model.now.nanosecondsSinceEpoch - record.receivedAt.nanosecondsSinceEpoch)) so far"
+        lines.append(.init("Received  \(Format.clock(record.receivedAt, utcOffset: context.utcOffset))   \(timing)   outcome \(record.outcome?.rawValue ?? "in flight")", .plain))
         let siblings = source.filter { $0.id.connection == id.connection }
         lines.append(.init("Client    \(record.peer)   connection \(id.connection), request \(id.index) (\(siblings.count) kept on it)", .plain))
         if let problem = record.problem {
