@@ -38,6 +38,9 @@ public final class ResponseWriter {
     public private(set) var bytesSent: Int64 = 0
     private var bytesReported: Int64 = 0
     private var lastProgressEvent: Int64
+    /// Whether a progress event is due at the end of the current 50 ms interval: bytes written
+    /// within it and nothing after them (a script that writes a line and waits) are still shown.
+    private var trailingProgressScheduled = false
     private var expectedBodyBytes: Int64?
     /// Body writes handed to the channel and not completed yet.
     private(set) var pendingWrites = 0
@@ -513,8 +516,25 @@ public final class ResponseWriter {
     }
 
     private func publishProgressIfDue() {
+        guard !self.finished else { return }
         let now = WallClock.monotonicNanoseconds()
-        guard now - self.lastProgressEvent >= Self.progressInterval, !self.finished else { return }
+        let wait = self.lastProgressEvent + Self.progressInterval - now
+        guard wait <= 0 else {
+            // Only requests the dashboard follows need it (totals are exact from the outcome): one
+            // timer at a time, which a response that ends first leaves with nothing to do.
+            guard self.publishesDetail, !self.trailingProgressScheduled else { return }
+            self.trailingProgressScheduled = true
+            self.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(wait)) { [self] in
+                self.trailingProgressScheduled = false
+                guard !self.finished, self.bytesSent > self.bytesReported else { return }
+                self.publishProgress(now: WallClock.monotonicNanoseconds())
+            }
+            return
+        }
+        self.publishProgress(now: now)
+    }
+
+    private func publishProgress(now: Int64) {
         self.lastProgressEvent = now
         let delta = self.bytesSent - self.bytesReported
         self.bytesReported = self.bytesSent
