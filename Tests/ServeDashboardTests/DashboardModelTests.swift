@@ -282,6 +282,43 @@ import Testing
         #expect(screen.contains("codes 200×8"), "per-code counts are shown on tall screens")
     }
 
+    /// A scan of thousands of paths, each seen twice, keeps the top list bounded and still lets a
+    /// path that turns hot afterwards reach its head (forgetting only keys seen once never freed a
+    /// slot here, so every new path was dropped as soon as it was counted).
+    @Test func topPathsStayBoundedAndOpenToNewPathsAfterAScan() {
+        var model = self.model()
+        var events: [ServerEvent] = []
+        for i in 0..<5_000 {
+            events += EventScript.request(1, 2 * i + 1, "/scan/\(i)", status: 404, at: 0)
+            events += EventScript.request(1, 2 * i + 2, "/scan/\(i)", status: 404, at: 0)
+        }
+        for i in 0..<6 { events += EventScript.request(2, i + 1, "/new", at: 1) }
+        for part in stride(from: 0, to: events.count, by: 150) {
+            model.apply(EventScript.batch(Array(events[part..<min(part + 150, events.count)])))
+        }
+        #expect(model.topPaths.count <= DashboardModel.topKeysLimit)
+        let top = DashboardModel.top(model.topPaths, limit: 2)
+        #expect(top.first?.key == "/new" && top.first?.count == 6, "\(top)")
+        #expect(top.last?.count == 2)
+    }
+
+    /// The top entries, picked in one pass, are those of a full sort: most frequent first, ties by key.
+    @Test func topPicksWhatAFullSortWould() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var counts: [String: Int] = [:]
+            for _ in 0..<Int.random(in: 0...40, using: &generator) {
+                counts["/" + String(Int.random(in: 0...60, using: &generator), radix: 36)] = Int.random(in: 1...4, using: &generator)
+            }
+            let sorted = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            for limit in 0...5 {
+                let top = DashboardModel.top(counts, limit: limit)
+                #expect(top.map(\.key) == sorted.prefix(limit).map(\.key), "\(counts) limit \(limit)")
+                #expect(top.map(\.count) == sorted.prefix(limit).map(\.value))
+            }
+        }
+    }
+
     /// The top list counts paths as the screen shows them: two spellings of one path are one entry,
     /// and a target is decoded once (`%2541` reads `%41`, not `A`).
     @Test func topPathsCountWhatTheScreenShows() {

@@ -170,10 +170,17 @@ public struct DashboardModel: Sendable {
     }
 
     /// Bounded counting: past 4,096 keys, keys seen once are forgotten.
+    /// Bounded counting: past `topKeysLimit` keys, the less frequent half is forgotten. Halving (not
+    /// "forget keys seen once") keeps it one pass per 2,048 new keys even when every key was seen
+    /// twice (a scanner run twice over thousands of paths), and leaves room for a new hot path.
     private static func count(_ key: String, in counts: inout [String: Int]) {
         counts[key, default: 0] += 1
-        if counts.count > 4_096 { counts = counts.filter { $0.value > 1 } }
+        guard counts.count > Self.topKeysLimit else { return }
+        let kept = counts.sorted { $0.value > $1.value }.prefix(Self.topKeysLimit / 2)
+        counts = Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
     }
+
+    static let topKeysLimit = 4_096
 
     /// The target without its query, searched as bytes: `firstIndex(of: Character)` walks grapheme
     /// clusters (~6 % of the dashboard thread's time under a flood, by `perf`).
@@ -233,8 +240,20 @@ public struct DashboardModel: Sendable {
     public var sessionList: [Session] { self.sessions.values.sorted { $0.id < $1.id } }
 
     /// The `limit` most frequent keys, most frequent first, ties by key.
+    /// One pass keeping the best few: each frame asks for three of up to 4,096 keys (0.03 ms, where
+    /// sorting them all took 1.07 ms, release build).
     public static func top(_ counts: [String: Int], limit: Int) -> [(key: String, count: Int)] {
-        counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(limit).map { ($0.key, $0.value) }
+        func before(_ a: (key: String, count: Int), _ b: (key: String, count: Int)) -> Bool {
+            a.count != b.count ? a.count > b.count : a.key < b.key
+        }
+        var best: [(key: String, count: Int)] = []
+        for (key, count) in counts {
+            let entry = (key: key, count: count)
+            if best.count == limit, let last = best.last, !before(entry, last) { continue }
+            best.insert(entry, at: best.firstIndex { before(entry, $0) } ?? best.count)
+            if best.count > limit { best.removeLast() }
+        }
+        return best
     }
 
     /// Forgets the listed requests (the `c` key); totals stay.
