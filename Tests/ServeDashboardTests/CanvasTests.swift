@@ -174,11 +174,33 @@ import Testing
         var replay = Format.curlLines(for: record, base: "http://h:1")
         #expect(!replay.lines.joined().contains("--data"))
         #expect(replay.note?.contains("5,000 bytes") == true && replay.note?.contains("first 2,048") == true)
+        // A body with NUL bytes comes from printf (no shell word can hold a NUL).
         record.requestBody = RequestBodyReceived(id: record.id, bytes: 3, preview: [0x61, 0, 0x62], complete: true, time: record.receivedAt)
         replay = Format.curlLines(for: record, base: "http://h:1")
-        #expect(!replay.lines.joined().contains("--data") && replay.note?.contains("NUL") == true)
+        #expect(replay.lines.last == "  --data-binary @<(printf 'a\\000b')" && replay.note == nil, "\(replay)")
         record.requestBody = RequestBodyReceived(id: record.id, bytes: 3, preview: [0x61, 0x62, 0x63], complete: false, time: record.receivedAt)
         #expect(Format.curlLines(for: record, base: "http://h:1").note?.contains("closed before it ended") == true)
+    }
+
+    /// A binary body's replay gives curl exactly the bytes that were sent, NULs, newlines, quotes
+    /// and all, both as the detail view shows it and on one line.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/bin/bash")))
+    func binaryBodyReplaySendsTheSameBytes() throws {
+        var record = RequestRecordFixture.make(method: "POST", target: "/up", headers: [("Content-Type", "application/octet-stream")])
+        var samples: [[UInt8]] = [[0], [0x00, 0x0A, 0x0A, 0x27, 0x25, 0x5C, 0x0D, 0xFF, 0x41], Array("a\u{0}b\nc'%s日本\n".utf8)]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20 { samples.append([0] + (0..<Int.random(in: 1...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }) }
+        // curl stands in for the network: it writes the file its --data-binary names.
+        let fake = "curl() { while [ $# -gt 0 ]; do if [ \"$1\" = --data-binary ]; then cat \"${2#@}\"; fi; shift; done; }\n"
+        for sample in samples {
+            record.requestBody = RequestBodyReceived(id: record.id, bytes: Int64(sample.count), preview: sample, complete: true, time: record.receivedAt)
+            let lines = Format.curlLines(for: record, base: "http://h:1")
+            #expect(lines.note == nil)
+            for command in [lines.lines.joined(separator: "\n"), Format.curlCommand(for: record, base: "http://h:1")] {
+                #expect(!command.unicodeScalars.contains { $0 != "\n" && $0 != "\\" && TextSanitizer.needsEscape($0) }, "\(command)")
+                #expect(try Self.bash(fake + command) == sample, "\(command)")
+            }
+        }
     }
 
     @Test func bodyLinesShowTextAsLinesAndBinaryAsHex() {

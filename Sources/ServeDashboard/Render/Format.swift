@@ -215,14 +215,23 @@ public enum Format {
     /// points, when they are all of the `count` that arrived. The format is cut after each LF into
     /// quoted pieces, one per line; they join into one word when the lines are joined (directly, or
     /// by the `\` continuations the detail view adds, which is why no line is indented).
-    /// Printable text stays as it is; CR, LF and tab are `\r` `\n` `\t`, `%` and `\` are doubled, and
-    /// every other byte (controls, invisible characters, invalid UTF-8, NUL) is a three-digit octal
-    /// escape, which POSIX printf decodes.
     static func rawReplay(_ bytes: [UInt8], of count: Int, base: String) -> (lines: [String], note: String?) {
         guard bytes.count == count else {
             return ([], "Not replayed: \(Format.count(count)) bytes arrived, only the first \(Format.count(bytes.count)) were kept.")
         }
-        var lines: [String] = []
+        var lines = Self.printfFormat(bytes)
+        lines[0] = "printf " + lines[0]
+        let (host, port) = Self.hostAndPort(base)
+        lines[lines.count - 1] += " | nc " + Self.shellQuote(host) + " " + Self.shellQuote(port)
+        return (lines, nil)
+    }
+
+    /// A printf format that writes exactly `bytes`, as single-quoted pieces cut after each LF (at
+    /// least one piece; adjacent, they are one shell word). Printable text stays as it is; CR, LF and
+    /// tab are `\r` `\n` `\t`, `%` and `\` are doubled, and every other byte (controls, invisible
+    /// characters, invalid UTF-8, NUL) is a three-digit octal escape, which POSIX printf decodes.
+    static func printfFormat(_ bytes: [UInt8]) -> [String] {
+        var pieces: [String] = []
         var piece = "'"
         func octal(_ byte: UInt8) -> String {
             let digits = String(byte, radix: 8)
@@ -233,8 +242,7 @@ public enum Format {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\n"):
-                piece += "\\n'"
-                lines.append((lines.isEmpty ? "printf " : "") + piece)
+                pieces.append(piece + "\\n'")
                 piece = "'"
             case UInt8(ascii: "\r"): piece += "\\r"
             case UInt8(ascii: "\t"): piece += "\\t"
@@ -258,14 +266,8 @@ public enum Format {
             }
             index += 1
         }
-        let (host, port) = Self.hostAndPort(base)
-        let tail = " | nc " + Self.shellQuote(host) + " " + Self.shellQuote(port)
-        if piece != "'" || lines.isEmpty {
-            lines.append((lines.isEmpty ? "printf " : "") + piece + "'" + tail)
-        } else {
-            lines[lines.count - 1] += tail
-        }
-        return (lines, nil)
+        if piece != "'" || pieces.isEmpty { pieces.append(piece + "'") }
+        return pieces
     }
 
     /// What a rejected request's first bytes say about its client, when they are another protocol:
@@ -311,7 +313,9 @@ public enum Format {
                     ? "Body not replayed: \(Format.count(Int(received.bytes))) bytes, only the first \(Format.count(received.preview.count)) kept. Add --data-binary @FILE."
                     : "Body not replayed: the connection closed before it ended."
             } else if received.preview.contains(0) {
-                note = "Body not replayed: it holds NUL bytes, which no shell argument can. Add --data-binary @FILE."
+                // No shell word can hold a NUL: printf writes the bytes and curl reads them from it
+                // (bash's process substitution, which the saved script's shebang names).
+                body = "--data-binary @<(printf " + Self.printfFormat(received.preview).joined() + ")"
             } else {
                 // --data-raw sends the bytes as given (a leading @ is not a file name).
                 body = "--data-raw " + Self.shellQuote(bytes: received.preview)
@@ -320,7 +324,7 @@ public enum Format {
         switch record.method {
         case "GET" where body == nil: break
         case "HEAD": first.append("--head")
-        case "POST" where body != nil: break  // curl posts what --data-raw gives
+        case "POST" where body != nil: break  // curl posts what --data-raw or --data-binary gives
         default: first += ["-X", Self.shellQuote(record.method)]
         }
         if !record.headersKept {
