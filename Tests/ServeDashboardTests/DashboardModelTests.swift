@@ -56,6 +56,31 @@ import Testing
         #expect(model.sessions.isEmpty)
     }
 
+    /// A request's detail says whether its connection is open, or when and why it closed: a client
+    /// that finds its keep-alive connection gone learns the server's idle timeout closed it. The
+    /// newest closures are kept, as many as requests are.
+    @Test func requestDetailSaysHowItsConnectionEnded() {
+        var model = self.model()
+        model.apply(EventScript.batch([EventScript.opened(1, at: 0)] + EventScript.request(1, 1, "/a.txt", at: 1)))
+        model.tick(now: EventScript.time(3.5))
+        func detail() -> [String] {
+            Overlays.requestDetailLines(EventScript.id(1, 1), model: model, ui: DashboardUI(), context: .init()).map(\.text)
+        }
+        #expect(detail().contains("Connection #1 is open, idle 2s"), "\(detail())")
+        model.apply(EventScript.batch([EventScript.closed(1, served: 1, reason: .idleTimeout, at: 31)]))
+        let closed = "Connection #1 closed 06:00:31 after 1 request: no new request within --timeout, the server closed it (a client reusing it finds it gone)"
+        #expect(detail().contains(closed), "\(detail())")
+        let session = Overlays.sessionDetailLines(ConnectionID(1), model: model, context: .init()).map(\.text)
+        #expect(session.first == closed)
+
+        for connection in UInt64(2)...UInt64(DashboardModel.requestCapacity + 1) {
+            model.apply(EventScript.batch([EventScript.opened(connection, at: 32), EventScript.closed(connection, served: 0, at: 32)]))
+        }
+        #expect(model.closedConnections.count == DashboardModel.requestCapacity)
+        #expect(model.closedConnections[ConnectionID(1)] == nil && model.closedConnections[ConnectionID(2)] != nil)
+        #expect(!detail().contains { $0.hasPrefix("Connection #1") })
+    }
+
     /// A request published without detail (a flood over the engine's budget) is listed from its
     /// outcome, and its connection's counters move as for any other.
     @Test func anOutcomeWithoutDetailIsListedAndCountedOnItsSession() throws {

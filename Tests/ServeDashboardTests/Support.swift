@@ -20,8 +20,8 @@ struct EventScript {
         .connectionOpened(ConnectionOpened(id: ConnectionID(connection), peer: peer, local: "127.0.0.1:8000", time: Self.time(t)))
     }
 
-    static func closed(_ connection: UInt64, served: Int, at t: Double) -> ServerEvent {
-        .connectionClosed(ConnectionClosed(id: ConnectionID(connection), reason: .clientClosed, requestsServed: served, time: Self.time(t)))
+    static func closed(_ connection: UInt64, served: Int, reason: CloseReason = .clientClosed, at t: Double) -> ServerEvent {
+        .connectionClosed(ConnectionClosed(id: ConnectionID(connection), reason: reason, requestsServed: served, time: Self.time(t)))
     }
 
     static func received(

@@ -31,6 +31,11 @@ public struct DashboardModel: Sendable {
 
     public private(set) var requests = RequestLog(capacity: DashboardModel.requestCapacity)
     public private(set) var sessions: [ConnectionID: Session] = [:]
+    /// How the newest closed connections ended (as many as requests are kept): a request's detail
+    /// says when and why its connection closed, which is what a client that found its keep-alive
+    /// connection gone wants to know.
+    public private(set) var closedConnections: [ConnectionID: ConnectionClosed] = [:]
+    private var closedOrder = Ring<ConnectionID>(capacity: DashboardModel.requestCapacity)
     public private(set) var log = Ring<LogEntry>(capacity: DashboardModel.logCapacity)
     /// Paths without their query, percent-decoded for reading (`Format.displayTarget`).
     public private(set) var topPaths: [String: Int] = [:]
@@ -106,6 +111,8 @@ public struct DashboardModel: Sendable {
             )
         case .connectionClosed(let closed):
             self.sessions[closed.id] = nil
+            if let forgotten = self.closedOrder.append(closed.id) { self.closedConnections[forgotten] = nil }
+            self.closedConnections[closed.id] = closed
         case .requestReceived(let received):
             self.requests.append(RequestRecord(received: received))
             self.sessions[received.id.connection]?.activeRequests += 1

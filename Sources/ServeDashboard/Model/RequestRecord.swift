@@ -173,13 +173,17 @@ public struct Ring<Element: Sendable>: Sendable {
     public var count: Int { self.storage.count }
     public var isEmpty: Bool { self.storage.isEmpty }
 
-    public mutating func append(_ element: Element) {
+    /// Returns the element dropped to make room, if one was.
+    @discardableResult
+    public mutating func append(_ element: Element) -> Element? {
         if self.storage.count < self.capacity {
             self.storage.append(element)
-        } else {
-            self.storage[self.head] = element
-            self.head = (self.head + 1) % self.capacity
+            return nil
         }
+        let dropped = self.storage[self.head]
+        self.storage[self.head] = element
+        self.head = (self.head + 1) % self.capacity
+        return dropped
     }
 
     /// Oldest first.

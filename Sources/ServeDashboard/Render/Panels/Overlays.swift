@@ -236,12 +236,35 @@ enum Overlays {
             let marker = sibling.id == id ? "▶" : " "
             lines.append(.init("\(marker) \(sibling.id)  \(sibling.method) \(sibling.target)  \(sibling.statusText)", sibling.id == id ? .bold : .plain))
         }
+        if let state = Self.connectionState(id.connection, model: model, context: context) { lines.append(.init(state, .dim, wraps: true)) }
         lines.append(.init("", .plain))
         lines.append(.init(unparsed ? "Replay the same bytes" : "Replay with curl", .bold))
         let replay = Format.curlLines(for: record, base: Self.replayBase(record, model: model))
         for line in replay.lines { lines.append(.init(line, CellStyle(color: .cyan), backslashesAsIs: true)) }
         if let note = replay.note { lines.append(.init(note, .dim)) }
         return lines
+    }
+
+    /// Whether connection `id` is open, or when and why it closed; nil when that is no longer kept.
+    static func connectionState(_ id: ConnectionID, model: DashboardModel, context: DashboardRenderer.Context) -> String? {
+        if let session = model.sessions[id] {
+            let idle = Format.age(SessionsPanel.seconds(model.now, since: session.lastActivity))
+            return "Connection \(id) is open, " + (session.isActive ? "a request in progress" : "idle \(idle)")
+        }
+        guard let closed = model.closedConnections[id] else { return nil }
+        let why: String =
+            switch closed.reason {
+            case .clientClosed: "the client closed it"
+            case .notKeepAlive: "not keep-alive (Connection: close or HTTP/1.0), the server closed it after the response"
+            case .idleTimeout: "no new request within --timeout, the server closed it (a client reusing it finds it gone)"
+            case .requestTimeout: "a request did not arrive in full within --timeout"
+            case .writeTimeout: "the client read nothing of the response for longer than --timeout"
+            case .protocolError: "a request could not be parsed; its error page was the last answer"
+            case .serverStopping: "the server stopped"
+            case .error: "a socket error"
+            }
+        let requests = closed.requestsServed == 1 ? "1 request" : "\(Format.count(closed.requestsServed)) requests"
+        return "Connection \(id) closed \(Format.clock(closed.time, utcOffset: context.utcOffset)) after \(requests): \(why)"
     }
 
     /// Where a replay is sent: the host the client named, else where the server listens.
@@ -255,7 +278,7 @@ enum Overlays {
             lines.append(.init("\(session.peer) → \(session.local)", .bold))
             lines.append(.init("opened \(Format.clock(session.openedAt, utcOffset: context.utcOffset))   \(Format.count(session.requestsSeen)) request(s)   \(Format.count(Int(session.bytes))) bytes   \(session.isActive ? "active" : "idle")", .plain))
         } else {
-            lines.append(.init("Connection \(id) is closed.", .dim))
+            lines.append(.init(Self.connectionState(id, model: model, context: context) ?? "Connection \(id) is closed.", .dim, wraps: true))
         }
         lines.append(.init("", .plain))
         let requests = model.requests.all.filter { $0.id.connection == id }
