@@ -285,6 +285,29 @@ private func writeFile(_ path: UnsafePointer<CChar>, _ text: String) -> Bool {
         #expect(try client.get("/c.css").status == 200)
     }
 
+    /// A client that means one version of a file (If-Match, If-Unmodified-Since) gets 412 and
+    /// nothing of it when the file changed, for small files answered from memory and big ones alike,
+    /// and the connection goes on.
+    @Test func preconditionFailedIs412() async throws {
+        let tree = try TempTree()
+        try tree.write("small.txt", "small")
+        try tree.write("big.bin", String(repeating: "b", count: 100_000))
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        for path in ["/small.txt", "/small.txt", "/big.bin"] {
+            let etag = try #require(try client.get(path).header("etag"))
+            #expect(try client.get(path, headers: ["If-Match: \(etag)"]).status == 200)
+            let stale = try client.get(path, headers: ["If-Match: \"old\"", "Range: bytes=0-1"])
+            #expect(stale.status == 412)
+            #expect(stale.bodyText.contains("Precondition in headers is false"))
+            #expect(!stale.bodyText.contains("small") && !stale.bodyText.contains("bbbb"))
+            let before = try client.get(path, headers: ["If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT"])
+            #expect(before.status == 412)
+            #expect(try client.get(path, headers: ["If-Unmodified-Since: Sun, 06 Nov 2050 08:49:37 GMT"]).status == 200)
+        }
+    }
+
     @Test func rangeForms416AndIfRange() async throws {
         let tree = try TempTree()
         try tree.write("digits.txt", "0123456789")

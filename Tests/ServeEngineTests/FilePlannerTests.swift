@@ -23,6 +23,26 @@ import Testing
         #expect(self.plan([("If-None-Match", "\"stale\""), ("If-Modified-Since", "Sun, 06 Nov 2050 08:49:37 GMT")]) == .full)
     }
 
+    /// RFC 9110 §13.1.1, §13.1.4, §13.2.2: If-Match (strong), else If-Unmodified-Since, before
+    /// anything else; a failed one is 412 whatever else the request asks.
+    @Test func ifMatchAndIfUnmodifiedSinceGuardTheFile() {
+        #expect(self.plan([("If-Match", self.file.etag)]) == .full)
+        #expect(self.plan([("If-Match", "\"other\", \(self.file.etag)")]) == .full)
+        #expect(self.plan([("If-Match", "*")]) == .full)
+        #expect(self.plan([("If-Match", "\"other\"")]) == .preconditionFailed)
+        // Strong comparison: a weak tag never matches.
+        #expect(self.plan([("If-Match", "W/\(self.file.etag)")]) == .preconditionFailed)
+        #expect(self.plan([("If-Match", "\"other\""), ("Range", "bytes=0-9")]) == .preconditionFailed)
+        #expect(self.plan([("If-Match", "\"other\""), ("If-None-Match", "*")]) == .preconditionFailed)
+        #expect(self.plan([("If-Match", self.file.etag), ("Range", "bytes=0-9")]) == .partial(first: 0, last: 9))
+        // The file changed at 08:49:37: unmodified since then holds, since a second before does not.
+        #expect(self.plan([("If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:37 GMT")]) == .full)
+        #expect(self.plan([("If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:36 GMT")]) == .preconditionFailed)
+        #expect(self.plan([("If-Unmodified-Since", "garbage")]) == .full)
+        // If-Match present: the date is not looked at.
+        #expect(self.plan([("If-Match", self.file.etag), ("If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:36 GMT")]) == .full)
+    }
+
     @Test func modifiedSinceComparesSeconds() {
         #expect(self.plan([("If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT")]) == .notModified)
         #expect(self.plan([("If-Modified-Since", "Sun, 06 Nov 1994 08:49:36 GMT")]) == .full)

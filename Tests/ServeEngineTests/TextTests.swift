@@ -137,7 +137,7 @@ import Testing
     /// The same pass notes whether a field may be a condition or a range, or `Expect`, whatever its
     /// case. When it says none, a file's answer skips the planner's lookups, so it must never miss one.
     @Test func headerScanNotesConditionsAndExpect() {
-        for name in ["If-None-Match", "if-modified-since", "RANGE", "If-Range"] {
+        for name in ["If-None-Match", "if-modified-since", "RANGE", "If-Range", "If-Match", "if-unmodified-since"] {
             let scan = HeaderScan(HTTPHeaders([("Host", "x"), (name, "v")]))
             #expect(scan.mayHaveConditions, "\(name)")
             #expect(!scan.mayHaveExpect, "\(name)")

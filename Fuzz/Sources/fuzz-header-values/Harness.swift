@@ -1,6 +1,6 @@
-// Header values the server interprets itself: HTTP dates (If-Modified-Since, If-Range), entity-tag
-// lists (If-None-Match), byte sizes given on the command line. Parsed values format back to
-// themselves, and no input makes the planner answer outside the file.
+// Header values the server interprets itself: HTTP dates (If-Modified-Since, If-Unmodified-Since,
+// If-Range), entity-tag lists (If-None-Match, If-Match), byte sizes given on the command line.
+// Parsed values format back to themselves, and no input makes the planner answer outside the file.
 import FuzzCheck
 import NIOHTTP1
 import ServeEngine
@@ -24,7 +24,8 @@ public func fuzzHeaderValues(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CIn
 
     // The same value in each conditional header: a 304 only when the validator really matches.
     let attributes = FileAttributes(size: 4096, modificationNanoseconds: 1_700_000_000_123_456_789)
-    let name = ["If-None-Match", "If-Modified-Since", "If-Range", "Range"][Int(selector % 4)]
+    let names = ["If-None-Match", "If-Modified-Since", "If-Range", "Range", "If-Match", "If-Unmodified-Since"]
+    let name = names[Int(selector) % names.count]
     var headers = HTTPHeaders([(name, text)])
     if name == "If-Range" { headers.add(name: "Range", value: "bytes=0-9") }
     switch FilePlanner.plan(headers: headers, attributes: attributes) {
@@ -40,6 +41,14 @@ public func fuzzHeaderValues(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CIn
         require(ranges.count >= 2, "multipart of \(ranges.count) range(s)")
         for range in ranges {
             require(range.lowerBound >= 0 && range.upperBound < attributes.size, "range \(range)")
+        }
+    case .preconditionFailed:
+        // 412 only from If-Match naming none of the file's tags, or a date before its change.
+        require(name == "If-Match" || name == "If-Unmodified-Since", "412 from \(name)")
+        if name == "If-Match" {
+            require(text != attributes.etag && text != "*", "412 for If-Match: \(text.debugDescription)")
+        } else {
+            require(HTTPDate.parse(text).map { $0 < attributes.modificationSeconds } ?? false, "412 for If-Unmodified-Since: \(text.debugDescription)")
         }
     case .full, .rangeNotSatisfiable:
         break

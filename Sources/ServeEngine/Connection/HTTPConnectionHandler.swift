@@ -790,7 +790,8 @@ struct HeaderScan {
     private(set) var hostCount = 0
     /// The first `Host` value.
     private(set) var host: String?
-    /// Whether a field may be `If-None-Match`, `If-Modified-Since`, `Range` or `If-Range`: one
+    /// Whether a field may be `If-Match`, `If-None-Match`, `If-Modified-Since`,
+    /// `If-Unmodified-Since`, `Range` or `If-Range`: one
     /// whose name has the length and first letter of one (`false` means none is there, so a file's
     /// answer needs no further look at the fields).
     private(set) var mayHaveConditions = false
@@ -808,8 +809,8 @@ struct HeaderScan {
                 guard Self.isHostName(name) else { continue }
                 self.hostCount += 1
                 if self.host == nil { self.host = value }
-            case 5, 8, 13, 17:
-                // range; if-range, if-none-match, if-modified-since
+            case 5, 8, 13, 17, 19:
+                // range; if-range, if-match, if-none-match, if-modified-since, if-unmodified-since
                 let first = (name.utf8.first ?? 0) | 0x20
                 if first == (nameLength == 5 ? UInt8(ascii: "r") : UInt8(ascii: "i")) { self.mayHaveConditions = true }
             case 6:

@@ -344,6 +344,10 @@ final class FileResponder: RequestResponder, CacheWaiter {
             writer.respond(status: .notModified, headers: headers, body: nil as IOData?)
             self.closeFile()
             return
+        case .preconditionFailed:
+            self.closeFile()
+            writer.respond(error: HTTPError(.preconditionFailed))
+            return
         case .rangeNotSatisfiable:
             self.closeFile()
             writer.respond(

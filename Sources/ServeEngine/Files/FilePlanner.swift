@@ -25,6 +25,9 @@ public struct FileAttributes: Equatable, Sendable {
 public enum FilePlan: Equatable, Sendable {
     /// 304: the client's copy is current (RFC 9110 §15.4.5).
     case notModified
+    /// 412: `If-Match` or `If-Unmodified-Since` does not hold: the file is not the one the client
+    /// means to get (§13.1.1, §13.1.4), so nothing of it is sent.
+    case preconditionFailed
     /// 200 with the whole file.
     case full
     /// 206 with the inclusive byte range.
@@ -39,7 +42,17 @@ public enum FilePlan: Equatable, Sendable {
 /// attributes: conditional requests (RFC 9110 §13), then ranges (§14).
 public enum FilePlanner {
     public static func plan(headers: HTTPHeaders, attributes: FileAttributes) -> FilePlan {
-        // §13.2.2: If-None-Match first; If-Modified-Since only when it is absent.
+        // §13.2.2: If-Match first (strong comparison); If-Unmodified-Since only when it is absent
+        // (a date that does not parse is ignored).
+        let ifMatch = headers[canonicalForm: "if-match"]
+        if !ifMatch.isEmpty {
+            if !Self.matches(ifMatch.map(String.init), etag: attributes.etag, weak: false) { return .preconditionFailed }
+        } else if let since = headers.first(name: "if-unmodified-since").flatMap(HTTPDate.parse),
+            attributes.modificationSeconds > since
+        {
+            return .preconditionFailed
+        }
+        // Then If-None-Match; If-Modified-Since only when it is absent.
         let ifNoneMatch = headers[canonicalForm: "if-none-match"]
         if !ifNoneMatch.isEmpty {
             if Self.matches(ifNoneMatch.map(String.init), etag: attributes.etag, weak: true) { return .notModified }
@@ -60,7 +73,8 @@ public enum FilePlanner {
         }
     }
 
-    /// §13.1.2: `*` or any listed tag matching (weak comparison ignores `W/`).
+    /// §13.1.1, §13.1.2: `*` or any listed tag matching (weak comparison ignores `W/`; in a strong
+    /// one a weak tag never matches, as ours are strong).
     static func matches(_ values: [String], etag: String, weak: Bool) -> Bool {
         for value in values {
             let tag = value.trimmingCharacters(in: " \t")

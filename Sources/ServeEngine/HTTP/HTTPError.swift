@@ -62,6 +62,7 @@ public struct HTTPError: Error, Sendable, Equatable {
         case 405: "Specified method is invalid for this resource"
         case 408: "Request timed out; try again later"
         case 411: "Client must specify Content-Length"
+        case 412: "Precondition in headers is false"
         case 413: "Content is too large"
         case 414: "URI is too long"
         case 416: "Cannot satisfy request range"
