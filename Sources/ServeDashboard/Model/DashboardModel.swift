@@ -173,7 +173,6 @@ public struct DashboardModel: Sendable {
         Self.count(finished.peer, in: &self.topClients)
     }
 
-    /// Bounded counting: past 4,096 keys, keys seen once are forgotten.
     /// Bounded counting: past `topKeysLimit` keys, the less frequent half is forgotten. Halving (not
     /// "forget keys seen once") keeps it one pass per 2,048 new keys even when every key was seen
     /// twice (a scanner run twice over thousands of paths), and leaves room for a new hot path.
