@@ -65,6 +65,7 @@ import Testing
         let events = EventScript.unparsed(4, 1, bytes: sent, at: 59)
         var totals = model.totals
         totals.requests += 1
+        totals.count(status: 400)
         model.apply(EventScript.batch(events, totals: totals))
         var ui = DashboardUI()
         ui.overlay = .requestDetail(EventScript.id(4, 1), scroll: 0)

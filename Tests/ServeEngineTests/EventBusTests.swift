@@ -18,19 +18,23 @@ import Testing
 
     @Test func totalsCountEveryFinishedRequestAndByte() {
         let bus = EventBus(capacity: 1)
-        for status in [200, 200, 304, 404, 500, 101] {
+        for status in [200, 200, 304, 404, 500, 101, 0, 600, 599] {
             bus.publish(.requestFinished(.fixture(method: "GET", target: "/", status: status, bytes: 10)), addingBytes: 10)
         }
         bus.publish(.requestFinished(.fixture(method: "GET", target: "/", status: 200, bytes: 3, outcome: .abortedByClient)), addingBytes: 3)
         let totals = bus.totals
-        #expect(totals.requests == 7)
+        #expect(totals.requests == 10)
         #expect(totals.count(statusClass: 1) == 1)
         #expect(totals.count(statusClass: 2) == 3)
         #expect(totals.count(statusClass: 3) == 1)
         #expect(totals.count(statusClass: 4) == 1)
-        #expect(totals.count(statusClass: 5) == 1)
+        #expect(totals.count(statusClass: 5) == 2)
+        #expect(totals.count(statusClass: 6) == 0)
+        // Per code too; no status (0) and one outside 100-599 are requests of no code.
+        #expect(totals.statusCodes.map(\.status) == [101, 200, 304, 404, 500, 599])
+        #expect(totals.statusCodes.map(\.count) == [1, 3, 1, 1, 1, 1])
         #expect(totals.aborted == 1)
-        #expect(totals.bytesSent == 63)
+        #expect(totals.bytesSent == 93)
     }
 
     @Test func theDetailBudgetAllowsABurstThenRefillsEvenly() {

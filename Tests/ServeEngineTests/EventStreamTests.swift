@@ -59,7 +59,8 @@ import Testing
         #expect(recorder.finished.map(\.status) == [200, 200, 200])
         let totals = server.server.totals
         #expect(totals.requests == 3)
-        #expect(totals.byStatusClass[2] == 3)
+        #expect(totals.count(statusClass: 2) == 3)
+        #expect(totals.statusCodes.map(\.status) == [200] && totals.statusCodes.map(\.count) == [3])
         #expect(totals.bytesSent == Int64("GET /one".utf8.count + 3 * 8 + "GET /two".utf8.count))
     }
 

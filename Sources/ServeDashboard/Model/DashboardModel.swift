@@ -37,8 +37,6 @@ public struct DashboardModel: Sendable {
     public private(set) var closedConnections: [ConnectionID: ConnectionClosed] = [:]
     private var closedOrder = Ring<ConnectionID>(capacity: DashboardModel.requestCapacity)
     public private(set) var log = Ring<LogEntry>(capacity: DashboardModel.logCapacity)
-    /// Finished requests seen per status code (events, so approximate when events were dropped).
-    public private(set) var statusCodes: [Int: Int] = [:]
     /// Paths without their query, percent-decoded for reading (`Format.displayTarget`).
     public private(set) var topPaths: [String: Int] = [:]
     public private(set) var topClients: [String: Int] = [:]
@@ -169,7 +167,6 @@ public struct DashboardModel: Sendable {
         if let index = self.sessions.index(forKey: finished.id.connection) {
             self.sessions.values[index].apply(finished, bytesBefore: previousBytes)
         }
-        self.statusCodes[finished.status, default: 0] += 1
         self.latencies.append(finished.durationNanoseconds)
         // Counted as shown: `/%2e%2e/x` and `/../x` read the same on screen, so they are one entry.
         Self.count(Format.displayTarget(Self.pathOf(finished.target)), in: &self.topPaths)

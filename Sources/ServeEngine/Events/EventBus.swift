@@ -131,8 +131,7 @@ public final class EventBus: Sendable {
             break
         case .requestFinished(let finished):
             totals.requests += 1
-            let statusClass = finished.status / 100
-            if (1...5).contains(statusClass) { totals.byStatusClass[statusClass] += 1 }
+            totals.count(status: finished.status)
             switch finished.outcome {
             case .completed: break
             case .abortedByClient: totals.aborted += 1

@@ -55,7 +55,7 @@ enum StatsPanel {
 
         guard area.height > 2 else { return }
         var third = SegmentWriter(x: area.x, y: area.y + 2, maxX: area.maxX)
-        let codes = model.statusCodes.filter { $0.key > 0 }.sorted { $0.key < $1.key }
+        let codes = totals.statusCodes
         if !codes.isEmpty {
             third.add(&canvas, "codes ", .dim)
             for (code, count) in codes {
