@@ -24,6 +24,7 @@ public struct ServerTotals: Sendable, Equatable {
 
     public init() {}
 
+    /// Written out because `InlineArray` is not `Equatable`: a field added above belongs here too.
     public static func == (lhs: ServerTotals, rhs: ServerTotals) -> Bool {
         lhs.requests == rhs.requests && lhs.aborted == rhs.aborted && lhs.failed == rhs.failed
             && lhs.bytesSent == rhs.bytesSent && lhs.requestsWithoutDetail == rhs.requestsWithoutDetail
