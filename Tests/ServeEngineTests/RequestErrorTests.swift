@@ -118,6 +118,53 @@ import Testing
         #expect(recorder.finished.count == 1)
     }
 
+    /// A chunked body that breaks before anything of the answer went out (the handler waits for the
+    /// body's end) gets a 400 that says so, not a connection closed without a word.
+    @Test func aBrokenBodyBeforeTheResponseIs400() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+        try client.send("ZZ\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 400)
+        #expect(response.bodyText.contains("Bad request body (invalid character in chunk size header)"))
+        #expect(response.header("connection") == "close")
+        #expect(try client.isClosedByPeer())
+        #expect(recorder.waitFor { $0.contains { if case .requestFinished(let finished) = $0 { finished.status == 400 } else { false } } })
+        #expect(recorder.finished.count == 1)
+        #expect(try server.client().get("/still-serving").status == 200)
+    }
+
+    /// RFC 9112 §6.1 and §6.3: the only transfer coding understood is a final `chunked`. NIO's
+    /// decoder delivered the head of the others and then gave up on the body (the connection closed
+    /// with no answer), and under `chunked` it passed a `gzip` body on still compressed.
+    @Test(arguments: [
+        ("GET /file.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc", 400, "Transfer-Encoding does not end with chunked (&#x27;gzip&#x27;)"),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\nabc", 400, "does not end with chunked (&#x27;identity&#x27;)"),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 501, "Unsupported transfer coding (&#x27;gzip&#x27;)"),
+        ("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501, "Unsupported transfer coding (&#x27;deflate&#x27;)"),
+        ("POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 400, "Transfer-Encoding in an HTTP/1.0 request"),
+    ])
+    func transferCodingsOtherThanAFinalChunkedAreRefused(raw: String, status: Int, message: String) async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let response = try self.exchange(raw, on: server)
+        #expect(response.status == status)
+        #expect(response.bodyText.contains(message))
+    }
+
+    @Test func aChunkedBodyInAnyCaseIsRead() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.shutdown() } }
+        let client = try server.client()
+        try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 200 && response.bodyText == "abc")
+        #expect(try client.get("/next").status == 200)
+    }
+
     /// HTTP/2 with prior knowledge (`curl --http2-prior-knowledge`): NIO's decoder stops at the
     /// preface; the answer is python's for a 2.0 request line.
     @Test func http2PrefaceIs505() async throws {

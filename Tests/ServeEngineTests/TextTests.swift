@@ -145,6 +145,27 @@ import Testing
         let plain = HeaderScan(HTTPHeaders([("Host", "x"), ("User-Agent", "wrk"), ("Accept", "*/*"), ("Cookie", "a=b"), ("Referer", "r")]))
         #expect(!plain.mayHaveConditions && !plain.mayHaveExpect)
         #expect(HeaderScan(HTTPHeaders([("EXPECT", "100-continue")])).mayHaveExpect)
+        #expect(HeaderScan(HTTPHeaders([("transfer-ENCODING", "gzip")])).mayHaveTransferCoding)
+        #expect(!HeaderScan(HTTPHeaders([("If-Modified-Since", "x")])).mayHaveTransferCoding)
+        #expect(!plain.mayHaveTransferCoding)
+    }
+
+    /// Which `Transfer-Encoding` values a request may carry (RFC 9112 §6.1, §6.3), without sockets.
+    @Test func transferCodingsAndWhatIsWrongWithThem() {
+        func problem(_ values: [String], version: HTTPVersion = .http1_1) -> (Int, String)? {
+            let head = HTTPRequestHead(version: version, method: .POST, uri: "/", headers: HTTPHeaders(values.map { ("Transfer-Encoding", $0) }))
+            return HTTPConnectionHandler.transferCodingProblem(head).map { (Int($0.status.code), $0.message) }
+        }
+        #expect(problem([]) == nil)
+        #expect(problem(["chunked"]) == nil)
+        #expect(problem(["CHUNKED"]) == nil)
+        #expect(problem(["gzip"])?.0 == 400)
+        #expect(problem(["chunked, gzip"])?.0 == 400)
+        #expect(problem(["chunked;q=1"])?.0 == 400)
+        #expect(problem(["gzip, chunked"])?.0 == 501)
+        #expect(problem(["gzip, chunked"])?.1.contains("('gzip')") == true)
+        #expect(problem(["x-custom", "chunked"])?.1.contains("('x-custom')") == true)
+        #expect(problem(["chunked"], version: .http1_0)?.0 == 400)
     }
 
     /// Token characters (methods, header names) against host characters: each class exactly as its RFC

@@ -261,6 +261,26 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         return head.headers[canonicalForm: "connection"].contains { $0.utf8.count == 7 && $0.lowercased() == "upgrade" }
     }
 
+    /// What is wrong with a request's `Transfer-Encoding`, or `nil` (RFC 9112 §6.1, §6.3). NIO's
+    /// decoder frames a body by a final `chunked` and undoes nothing else, and when `chunked` is
+    /// not last it rejects the body only after delivering the head: without this check such a
+    /// request was answered by closing the connection, and `gzip, chunked` reached a CGI script
+    /// still compressed. nginx answers the same (400 and 501).
+    static func transferCodingProblem(_ head: HTTPRequestHead) -> HTTPError? {
+        let codings = head.headers[canonicalForm: "transfer-encoding"]
+        guard let last = codings.last else { return nil }
+        if head.version.minor == 0 {
+            return HTTPError(.badRequest, message: "Transfer-Encoding in an HTTP/1.0 request")
+        }
+        guard last.lowercased() == "chunked" else {
+            return HTTPError(.badRequest, message: "Transfer-Encoding does not end with chunked ('\(last)'): the body's length is unknown")
+        }
+        if let other = codings.first(where: { $0.lowercased() != "chunked" }) {
+            return HTTPError(.notImplemented, message: "Unsupported transfer coding ('\(other)'); only chunked is understood")
+        }
+        return nil
+    }
+
     /// Puts a fresh decoder where the stopped one is; the bytes that came after the switch request
     /// (a pipelined request, or the next one) move to it when the old one leaves (`.forwardBytes`).
     private func replaceDecoder(context: ChannelHandlerContext) {
@@ -314,6 +334,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         }
         if let problem = fields.hostProblem(version: head.version) {
             writer.respond(error: HTTPError(.badRequest, message: problem), closeConnection: true)
+            return
+        }
+        if fields.mayHaveTransferCoding, let problem = Self.transferCodingProblem(head) {
+            writer.respond(error: problem, closeConnection: true)
             return
         }
         // RFC 9110 §10.1.1.
@@ -418,10 +442,21 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     private func answerParserError(_ error: HTTPParserError, received: ReceivedBytes?, context: ChannelHandlerContext) {
         guard self.isActive else { return }
         guard self.machine.phase == .awaitingHead else {
-            // In the body of a request that has its response (or is getting it): that request is
-            // answered once, and the next cannot be found, so the connection just closes.
+            // In the body of a request: the next request cannot be found, so the connection closes.
             if case .invalidEOFState = error {
                 self.close(reason: self.writer == nil ? .clientClosed : .protocolError)
+                return
+            }
+            // Already answered and closing (a refused Transfer-Encoding, a body too large).
+            if self.machine.phase == .closing { return }
+            if let writer = self.writer, !writer.hasStarted {
+                // Nothing of the answer has gone out (a CGI script waits for the body, a file is
+                // being looked up): say what was wrong rather than close without a word, as nginx
+                // does. The responder stops first, so it writes nothing more.
+                let responder = self.responder
+                self.responder = nil
+                responder?.cancel()
+                writer.respond(error: HTTPError(.badRequest, message: "Bad request body (\(error.debugDescription))"), closeConnection: true)
                 return
             }
             self.events.publish(
@@ -434,7 +469,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
                     )
                 )
             )
-            self.close(reason: .protocolError)
+            self.closeWhenWritten(reason: .protocolError)
             return
         }
         if case .invalidEOFState = error, !self.tracker.partialRequest {
@@ -799,6 +834,8 @@ struct HeaderScan {
     private(set) var mayHaveExpect = false
     /// Whether a field may be `Upgrade` (same test).
     private(set) var mayUpgrade = false
+    /// Whether a field may be `Transfer-Encoding` (same test).
+    private(set) var mayHaveTransferCoding = false
 
     init(_ headers: HTTPHeaders) {
         for (name, value) in headers {
@@ -810,9 +847,14 @@ struct HeaderScan {
                 self.hostCount += 1
                 if self.host == nil { self.host = value }
             case 5, 8, 13, 17, 19:
-                // range; if-range, if-match, if-none-match, if-modified-since, if-unmodified-since
+                // range; if-range, if-match, if-none-match, if-modified-since, if-unmodified-since;
+                // transfer-encoding
                 let first = (name.utf8.first ?? 0) | 0x20
-                if first == (nameLength == 5 ? UInt8(ascii: "r") : UInt8(ascii: "i")) { self.mayHaveConditions = true }
+                if first == (nameLength == 5 ? UInt8(ascii: "r") : UInt8(ascii: "i")) {
+                    self.mayHaveConditions = true
+                } else if nameLength == 17, first == UInt8(ascii: "t") {
+                    self.mayHaveTransferCoding = true
+                }
             case 6:
                 if (name.utf8.first ?? 0) | 0x20 == UInt8(ascii: "e") { self.mayHaveExpect = true }
             case 7:

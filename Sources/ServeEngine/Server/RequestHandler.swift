@@ -148,7 +148,9 @@ public protocol RequestResponder: AnyObject {
     func receiveBody(_ buffer: ByteBuffer)
     /// The request body is complete.
     func receiveEnd()
-    /// The connection closed before the response ended: stop work and release resources.
+    /// The connection closed before the response ended, or the request's body turned out broken
+    /// before any of the response was written (the connection answers 400 itself): stop work,
+    /// release resources and write nothing more.
     func cancel()
 }
 
