@@ -180,6 +180,8 @@ import Testing
         #expect(replay.lines.last == "  --data-binary @<(printf 'a\\000b')" && replay.note == nil, "\(replay)")
         record.requestBody = RequestBodyReceived(id: record.id, bytes: 3, preview: [0x61, 0x62, 0x63], complete: false, time: record.receivedAt)
         #expect(Format.curlLines(for: record, base: "http://h:1").note?.contains("closed before it ended") == true)
+        record.requestBody = RequestBodyReceived(id: record.id, bytes: 3, preview: [0x61, 0x62, 0x63], complete: false, framingBroke: true, time: record.receivedAt)
+        #expect(Format.curlLines(for: record, base: "http://h:1").note?.contains("framing broke") == true)
     }
 
     /// A binary body's replay gives curl exactly the bytes that were sent, NULs, newlines, quotes
@@ -204,8 +206,15 @@ import Testing
     }
 
     @Test func bodyLinesShowTextAsLinesAndBinaryAsHex() {
-        func body(_ bytes: [UInt8], of total: Int? = nil, complete: Bool = true) -> RequestBodyReceived {
-            RequestBodyReceived(id: RequestID(connection: ConnectionID(1), index: 1), bytes: Int64(total ?? bytes.count), preview: bytes, complete: complete, time: EventScript.time(0))
+        func body(_ bytes: [UInt8], of total: Int? = nil, complete: Bool = true, framingBroke: Bool = false) -> RequestBodyReceived {
+            RequestBodyReceived(
+                id: RequestID(connection: ConnectionID(1), index: 1),
+                bytes: Int64(total ?? bytes.count),
+                preview: bytes,
+                complete: complete,
+                framingBroke: framingBroke,
+                time: EventScript.time(0)
+            )
         }
         #expect(Format.bodyLines(body(Array("{\n\t\"a\": 1\r\n}\n".utf8))) == ["{", "    \"a\": 1\r", "}"])
         // A few control bytes stay text (shown escaped); mostly control bytes are binary.
@@ -220,6 +229,7 @@ import Testing
         let cut = Array("ab日".utf8).dropLast()
         #expect(Format.bodyLines(body(Array(cut), of: 100)) == ["ab", "… 96 more bytes not kept"])
         #expect(Format.bodyLines(body(Array("x".utf8), complete: false)) == ["x", "(the connection closed before the body ended)"])
+        #expect(Format.bodyLines(body(Array("x".utf8), complete: false, framingBroke: true)) == ["x", "(the body's chunked framing broke after these bytes)"])
     }
 
     @Test func curlReplaySendsAnAbsoluteFormTargetAsItCame() {

@@ -134,6 +134,9 @@ import Testing
         #expect(try client.isClosedByPeer())
         #expect(recorder.waitFor { $0.contains { if case .requestFinished(let finished) = $0 { finished.status == 400 } else { false } } })
         #expect(recorder.finished.count == 1)
+        // What arrived of the body, and that its framing broke, for the detail view.
+        let body = recorder.events.compactMap { if case .requestBody(let body) = $0 { body } else { nil } }
+        #expect(body.count == 1 && body.first?.preview == Array("abc".utf8) && body.first?.framingBroke == true)
         #expect(try server.client().get("/still-serving").status == 200)
     }
 

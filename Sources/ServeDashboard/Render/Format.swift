@@ -311,7 +311,9 @@ public enum Format {
             if !received.isWhole {
                 note = received.complete
                     ? "Body not replayed: \(Format.count(Int(received.bytes))) bytes, only the first \(Format.count(received.preview.count)) kept. Add --data-binary @FILE."
-                    : "Body not replayed: the connection closed before it ended."
+                    : received.framingBroke
+                        ? "Body not replayed: its chunked framing broke before it ended."
+                        : "Body not replayed: the connection closed before it ended."
             } else if received.preview.contains(0) {
                 // No shell word can hold a NUL: printf writes the bytes and curl reads them from it
                 // (bash's process substitution, which the saved script's shebang names).
@@ -393,7 +395,11 @@ public enum Format {
     /// anything else as a hex dump of 16 bytes a line; then what was not kept.
     public static func bodyLines(_ body: RequestBodyReceived) -> [String] {
         var lines = Self.byteLines(body.preview, total: Int(body.bytes))
-        if !body.complete { lines.append("(the connection closed before the body ended)") }
+        if body.framingBroke {
+            lines.append("(the body's chunked framing broke after these bytes)")
+        } else if !body.complete {
+            lines.append("(the connection closed before the body ended)")
+        }
         return lines
     }
 

@@ -408,10 +408,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     }
 
     /// Publishes what arrived of the current request's body, if it was captured and not empty.
-    private func publishBody(complete: Bool) {
+    private func publishBody(complete: Bool, framingBroke: Bool = false) {
         guard let capture = self.bodyCapture else { return }
         self.bodyCapture = nil
-        if let event = capture.event(complete: complete) { self.events.publish(.requestBody(event)) }
+        if let event = capture.event(complete: complete, framingBroke: framingBroke) { self.events.publish(.requestBody(event)) }
     }
 
     // MARK: Errors and events
@@ -449,6 +449,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             }
             // Already answered and closing (a refused Transfer-Encoding, a body too large).
             if self.machine.phase == .closing { return }
+            self.publishBody(complete: false, framingBroke: true)
             if let writer = self.writer, !writer.hasStarted {
                 // Nothing of the answer has gone out (a CGI script waits for the body, a file is
                 // being looked up): say what was wrong rather than close without a word, as nginx

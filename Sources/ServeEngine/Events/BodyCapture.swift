@@ -28,8 +28,8 @@ struct BodyCapture {
     }
 
     /// The event to publish, or `nil` for a request without a body.
-    func event(complete: Bool, time: EventTime = .now()) -> RequestBodyReceived? {
+    func event(complete: Bool, framingBroke: Bool = false, time: EventTime = .now()) -> RequestBodyReceived? {
         guard self.bytes > 0 else { return nil }
-        return RequestBodyReceived(id: self.id, bytes: self.bytes, preview: self.preview, complete: complete, time: time)
+        return RequestBodyReceived(id: self.id, bytes: self.bytes, preview: self.preview, complete: complete, framingBroke: framingBroke, time: time)
     }
 }

@@ -237,13 +237,16 @@ public struct RequestBodyReceived: Sendable, Equatable {
     public let preview: [UInt8]
     /// Whether the whole body arrived; `false` when the connection closed first.
     public let complete: Bool
+    /// Whether it stopped because its chunked framing broke (the decoder could not read on).
+    public let framingBroke: Bool
     public let time: EventTime
 
-    public init(id: RequestID, bytes: Int64, preview: [UInt8], complete: Bool, time: EventTime) {
+    public init(id: RequestID, bytes: Int64, preview: [UInt8], complete: Bool, framingBroke: Bool = false, time: EventTime) {
         self.id = id
         self.bytes = bytes
         self.preview = preview
         self.complete = complete
+        self.framingBroke = framingBroke
         self.time = time
     }
 
