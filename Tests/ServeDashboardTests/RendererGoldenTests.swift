@@ -1,5 +1,5 @@
 import Foundation
-import ServeDashboard
+@testable import ServeDashboard
 import Testing
 
 @testable import ServeEngine
@@ -81,7 +81,12 @@ import Testing
     @Test func helpAndFilteredPausedList() throws {
         var ui = DashboardUI()
         ui.overlay = .help
-        try Self.compare(DashboardRenderer.render(Self.scene(), ui, width: 80, height: 24), name: "help-80x24")
+        let help = DashboardRenderer.render(Self.scene(), ui, width: 80, height: 24)
+        try Self.compare(help, name: "help-80x24")
+        // On a standard terminal every line of help shows whole (a fixed width once cut one short).
+        for (key, text) in Overlays.helpLines {
+            #expect(help.text.contains(text), "\(key): \(text)")
+        }
         var filtered = DashboardUI()
         filtered.filter = .clientError
         filtered.frozen = Self.scene().requests.all

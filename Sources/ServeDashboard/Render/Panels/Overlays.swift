@@ -64,12 +64,16 @@ enum Overlays {
         ("S", "stop listening / listen again on the same port"),
     ]
 
+    /// The help box's width: borders, the key column (16) and the longest text with a space after it.
+    /// A fixed 72 cut the filter line short ("… POST, ot…") on every screen wide enough to show it whole.
+    static let helpWidth = 2 + 16 + (Self.helpLines.map { CellWidth.of($0.1) }.max() ?? 0) + 1
+
     static func draw(_ canvas: inout Canvas, model: DashboardModel, ui: DashboardUI, context: DashboardRenderer.Context) {
         switch ui.overlay {
         case .none, .searchPrompt:
             return
         case .help:
-            let area = Self.centered(canvas.bounds, width: 72, height: Self.helpLines.count + 4)
+            let area = Self.centered(canvas.bounds, width: Self.helpWidth, height: Self.helpLines.count + 4)
             canvas.fill(area)
             canvas.box(area, title: "Keys", style: .plain)
             let inner = area.inset(1)
