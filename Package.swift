@@ -19,10 +19,13 @@ let package = Package(
     targets: [
         // posix_spawn helpers glibc only declares under _GNU_SOURCE (pipe2, addchdir_np, addclosefrom_np).
         .target(name: "CProcessSpawn"),
+        // openat2(2) with RESOLVE_BENEATH, which glibc does not wrap: file opens held beneath the root.
+        .target(name: "COpenBeneath"),
         .target(
             name: "ServeEngine",
             dependencies: [
                 "CProcessSpawn",
+                "COpenBeneath",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

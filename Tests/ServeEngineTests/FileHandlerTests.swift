@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 @testable import ServeEngine
 import Testing
 
@@ -107,6 +108,102 @@ private func writeFile(_ path: UnsafePointer<CChar>, _ text: String) -> Bool {
         let following = try await self.start(tree) { $0.followSymlinks = true }
         #expect(try following.client().get("/escape.txt").bodyText == "OUTSIDE")
         await following.shutdown()
+    }
+
+    /// The open itself is held beneath the root (`openat2` with `RESOLVE_BENEATH`), so a symlink
+    /// that leads out is refused even by an open that no check came before; links that stay inside,
+    /// absolute or relative, open their file. Without sockets.
+    @Test func opensAreHeldBeneathTheRootByTheKernel() throws {
+        let tree = try TempTree()
+        let secret = try tree.write("secret.txt", "OUTSIDE", outside: true)
+        try tree.write("real.txt", "inside")
+        try tree.write("sub/deep.txt", "deep")
+        try tree.symlink("escape.txt", to: secret)
+        try tree.symlink("escape-dir", to: tree.base)
+        try tree.symlink("up.txt", to: "../secret.txt")
+        try tree.symlink("absolute-inside.txt", to: tree.root + "/real.txt")
+        try tree.symlink("sub/relative-inside.txt", to: "../real.txt")
+        try tree.symlink("sub-link", to: "sub")
+        let root = try #require(FileSystemProbe.realPath(FileSystemPath(tree.root))).description
+        func contents(_ name: String, inside: String?) -> Result<String, Errno> {
+            FileSystemProbe.openRegularFile(FileSystemPath(root).appending(name.utf8), inside: inside).map { fd, _ in
+                defer { close(fd) }
+                var buffer = [UInt8](repeating: 0, count: 64)
+                let count = read(fd, &buffer, buffer.count)
+                return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+            }
+        }
+        for name in ["escape.txt", "escape-dir/secret.txt", "up.txt"] {
+            #expect(contents(name, inside: root) == .failure(Errno(EXDEV)), "\(name)")
+        }
+        #expect(Errno(EXDEV).httpError.status == .forbidden)
+        #expect(contents("real.txt", inside: root) == .success("inside"))
+        #expect(contents("absolute-inside.txt", inside: root) == .success("inside"))
+        #expect(contents("sub/relative-inside.txt", inside: root) == .success("inside"))
+        #expect(contents("sub-link/deep.txt", inside: root) == .success("deep"))
+        #expect(contents("missing.txt", inside: root) == .failure(Errno(ENOENT)))
+        // --follow-symlinks: a plain open.
+        #expect(contents("escape.txt", inside: nil) == .success("OUTSIDE"))
+        // A folder is listed only from inside too.
+        #expect(FileSystemProbe.list(FileSystemPath(root + "/escape-dir"), inside: root, includeHidden: false).map { $0.count } == .failure(Errno(EXDEV)))
+        let listed = try FileSystemProbe.list(FileSystemPath(root + "/sub-link"), inside: root, includeHidden: false).get()
+        #expect(Set(listed.map { String(decoding: $0.rawName, as: UTF8.self) }) == ["deep.txt", "relative-inside.txt"])
+    }
+
+    @Test func pathsRelativeToAFolder() {
+        func relative(_ path: String, _ folder: String) -> String? { FileSystemPath(path).relative(to: FileSystemPath(folder))?.description }
+        #expect(relative("/srv/www/a/b.txt", "/srv/www") == "a/b.txt")
+        #expect(relative("/srv/www", "/srv/www") == ".")
+        #expect(relative("/srv/www/", "/srv/www") == ".")
+        #expect(relative("/srv/wwwx/a", "/srv/www") == nil)
+        #expect(relative("/etc/passwd", "/") == "etc/passwd")
+        #expect(relative("/", "/") == ".")
+    }
+
+    /// A local user swaps a symlink between a file inside and one outside while requests for it
+    /// come: whatever the timing, the file outside is never served (the check before the open and
+    /// the open are two steps; the open is held beneath the root). Bounded: 1,500 requests or 20 s.
+    @Test func aSymlinkSwappedDuringRequestsNeverLeadsOut() async throws {
+        let tree = try TempTree()
+        let secret = try tree.write("secret.txt", "OUTSIDE", outside: true)
+        let inside = try tree.write("inside.txt", "inside")
+        try tree.symlink("flip", to: inside)
+        let server = try await self.start(tree)
+        defer { Task { await server.shutdown() } }
+        let stop = NIOLockedValueBox(false)
+        let stopped = NIOLockedValueBox(false)
+        let swaps = NIOLockedValueBox(0)
+        let link = tree.root + "/flip"
+        let spare = tree.root + "/.flip-next"
+        let flipper = Thread {
+            var outside = true
+            while !stop.withLockedValue({ $0 }) {
+                unlink(spare)
+                _ = Glibc.symlink(outside ? secret : inside, spare)
+                _ = rename(spare, link)
+                outside.toggle()
+                swaps.withLockedValue { $0 += 1 }
+            }
+            stopped.withLockedValue { $0 = true }
+        }
+        flipper.start()
+        defer {
+            stop.withLockedValue { $0 = true }
+            _ = waitUntil { stopped.withLockedValue { $0 } }
+        }
+        let client = try server.client()
+        var served = 0
+        var refused = 0
+        let deadline = monotonicNow() + 20_000_000_000
+        for _ in 0..<1_500 where monotonicNow() < deadline {
+            let response = try client.get("/flip")
+            #expect(!response.bodyText.contains("OUTSIDE"))
+            if response.status == 200 { served += 1 } else { refused += 1 }
+            #expect(response.status == 200 || response.status == 403 || response.status == 404, "\(response.status)")
+        }
+        // Both targets were really in play.
+        #expect(swaps.withLockedValue { $0 } > 100)
+        #expect(served > 0 && refused > 0, "served \(served), refused \(refused)")
     }
 
     /// A loop of links is refused in words that name it (not "Permission denied"), and the

@@ -176,6 +176,8 @@ final class FileResponder: RequestResponder, CacheWaiter {
         let root = environment.root.path
         let configuration = environment.configuration
         let path = resolved.fileSystemPath(under: root)
+        // What opens are held beneath (`FileSystemProbe.openInside`).
+        let confinedTo = configuration.followSymlinks ? nil : root
         let status: FileSystemProbe.Status
         switch FileSystemProbe.status(path) {
         case .success(let found): status = found
@@ -192,9 +194,9 @@ final class FileResponder: RequestResponder, CacheWaiter {
                 let candidate = path.appending(index.utf8)
                 guard case .success(let found) = FileSystemProbe.status(candidate), found.isRegular else { continue }
                 if !configuration.followSymlinks, !FileSystemProbe.isInside(candidate, root: root) { continue }
-                return Self.open(candidate, name: index, cacheKey: nil)
+                return Self.open(candidate, inside: confinedTo, name: index, cacheKey: nil)
             }
-            switch FileSystemProbe.list(path, includeHidden: configuration.showHidden) {
+            switch FileSystemProbe.list(path, inside: confinedTo, includeHidden: configuration.showHidden) {
             case .failure(let error):
                 return .error(error.code == ENOENT ? error.httpError : HTTPError(.forbidden, message: "No permission to list directory"))
             case .success(var entries):
@@ -222,13 +224,13 @@ final class FileResponder: RequestResponder, CacheWaiter {
         if !protectedFolders.isEmpty, FileSystemProbe.isInside(path, anyOf: protectedFolders, root: root) {
             return .error(HTTPError(.forbidden, message: "CGI scripts are run, not served"))
         }
-        return Self.open(path, name: resolved.components.last ?? "", cacheKey: resolved.relativePath)
+        return Self.open(path, inside: confinedTo, name: resolved.components.last ?? "", cacheKey: resolved.relativePath)
     }
 
     /// Opens the file at `path`; `cacheKey` (its path relative to the root) when the open-file cache
     /// may keep it.
-    private static func open(_ path: FileSystemPath, name: String, cacheKey: String?) -> FileLookup {
-        switch FileSystemProbe.openRegularFile(path) {
+    private static func open(_ path: FileSystemPath, inside root: String?, name: String, cacheKey: String?) -> FileLookup {
+        switch FileSystemProbe.openRegularFile(path, inside: root) {
         case .success(let (fd, status)):
             // A path that is not UTF-8 is not cached: its key would show the bad bytes as U+FFFD, a
             // name another file can really have.

@@ -1,3 +1,5 @@
+import COpenBeneath
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -56,11 +58,47 @@ enum FileSystemProbe {
         }
     }
 
+    /// Opens `path` so that it cannot lead outside `root` (an absolute, symlink-free folder), or
+    /// plainly when `root` is `nil` (`--follow-symlinks`).
+    ///
+    /// The `realpath` check callers make before opening is a separate step: a local user who swaps
+    /// a symlink inside the folder between the two could have the open follow it out. Here the open
+    /// itself is held beneath the root by the kernel (`openat2` with `RESOLVE_BENEATH`, Linux 5.6+),
+    /// which refuses any step out, `..` or symlink, with `EXDEV`. It refuses absolute symlinks too,
+    /// even those pointing back inside, which are served: for those the path is resolved and the
+    /// result opened beneath the root again, so that open is held by the kernel as well. Where
+    /// `openat2` does not exist (`ENOSYS`), the caller's check is all there is, as before.
+    static func openInside(_ path: FileSystemPath, root: String?, flags: CInt) -> Result<CInt, Errno> {
+        guard let root else { return Self.plainOpen(path, flags: flags) }
+        let folder = FileSystemPath(root)
+        guard let relative = path.relative(to: folder) else { return .failure(Errno(EXDEV)) }
+        var fd = Self.openBeneath(root, relative, flags: flags)
+        var code = errno
+        if fd < 0, code == EXDEV, let real = Self.realPath(path), let realRelative = real.relative(to: folder) {
+            fd = Self.openBeneath(root, realRelative, flags: flags)
+            code = errno
+        }
+        if fd < 0, code == ENOSYS { return Self.plainOpen(path, flags: flags) }
+        return fd >= 0 ? .success(fd) : .failure(Errno(code))
+    }
+
+    private static func openBeneath(_ root: String, _ relative: FileSystemPath, flags: CInt) -> CInt {
+        relative.withCString { relative in cob_open_beneath(root, relative, flags) }
+    }
+
+    private static func plainOpen(_ path: FileSystemPath, flags: CInt) -> Result<CInt, Errno> {
+        let fd = path.withCString { open($0, flags | O_CLOEXEC) }
+        return fd >= 0 ? .success(fd) : .failure(Errno(errno))
+    }
+
     /// Opens a regular file for reading and describes what was opened (`fstat` on the descriptor,
-    /// so the attributes belong to the file actually served).
-    static func openRegularFile(_ path: FileSystemPath) -> Result<(CInt, Status), Errno> {
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { return .failure(Errno(errno)) }
+    /// so the attributes belong to the file actually served). `root`: see `openInside`.
+    static func openRegularFile(_ path: FileSystemPath, inside root: String?) -> Result<(CInt, Status), Errno> {
+        let fd: CInt
+        switch Self.openInside(path, root: root, flags: O_RDONLY) {
+        case .success(let opened): fd = opened
+        case .failure(let error): return .failure(error)
+        }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let code = errno
@@ -77,8 +115,18 @@ enum FileSystemProbe {
 
     /// Reads a directory in one pass: `readdir` plus one `fstatat` per entry for size and date.
     /// The entry type comes from `d_type`, so symlinks are recognised without a second stat.
-    static func list(_ path: FileSystemPath, includeHidden: Bool) -> Result<[ListingEntry], Errno> {
-        guard let dir = path.withCString(opendir) else { return .failure(Errno(errno)) }
+    /// `root`: the folder is opened as by `openInside`, so a swapped symlink cannot list another.
+    static func list(_ path: FileSystemPath, inside root: String?, includeHidden: Bool) -> Result<[ListingEntry], Errno> {
+        let folder: CInt
+        switch Self.openInside(path, root: root, flags: O_RDONLY | O_DIRECTORY) {
+        case .success(let opened): folder = opened
+        case .failure(let error): return .failure(error)
+        }
+        guard let dir = fdopendir(folder) else {
+            let code = errno
+            close(folder)
+            return .failure(Errno(code))
+        }
         defer { closedir(dir) }
         let fd = dirfd(dir)
         var entries: [ListingEntry] = []
@@ -128,6 +176,9 @@ struct Errno: Error, Equatable {
         case ELOOP:
             // nginx answers a loop 403 too; the words say which problem it is.
             HTTPError(.forbidden, message: "Symbolic link loop")
+        case EXDEV:
+            // `openInside`: the kernel found a step out of the root (a symlink changed after the check).
+            HTTPError(.forbidden, message: "Symbolic link leads outside the served folder")
         default:
             HTTPError(.internalServerError, message: String(cString: strerror(self.code)))
         }
@@ -160,6 +211,14 @@ struct FileSystemPath: Sendable, Hashable, CustomStringConvertible {
         try (self.bytes + [0]).withUnsafeBufferPointer { buffer in
             try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
         }
+    }
+
+    /// This path relative to `folder` (`.` for the folder itself), or `nil` when it is not inside it.
+    func relative(to folder: FileSystemPath) -> FileSystemPath? {
+        guard self.isInside(folder) else { return nil }
+        var rest = self.bytes.dropFirst(folder.bytes == [UInt8(ascii: "/")] ? 0 : folder.bytes.count)
+        while rest.first == UInt8(ascii: "/") { rest = rest.dropFirst() }
+        return FileSystemPath(bytes: rest.isEmpty ? [UInt8(ascii: ".")] : Array(rest))
     }
 
     /// Whether this path is `folder` or below it, comparing bytes: String's `hasPrefix` compares
