@@ -176,7 +176,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = Self.unwrapInboundIn(data)
         if case .end = part { self.tracker.requestDecoded() }
-        if self.mustWait {
+        if self.mustWait || self.clientIsBehind(context) {
             self.pending.append(.part(part))
         } else {
             self.deliver(part, context: context)
@@ -195,13 +195,35 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     /// Reads are held while requests wait (the pipelining handler's backpressure), except while the
     /// only request waiting is answered later in this loop turn (`answerComesAfterReads`): holding
     /// the read would make NIO drop the socket's read interest and add it back, two `epoll_ctl`
-    /// calls a request.
+    /// calls a request. They are held too while the client is behind (`clientIsBehind`).
     func read(context: ChannelHandlerContext) {
         if self.mustWait, !(self.answerAfterReads && self.pending.isEmpty) {
+            self.readHeld = true
+        } else if self.clientIsBehind(context) {
             self.readHeld = true
         } else {
             context.read()
         }
+    }
+
+    /// Whether the client is not taking its responses: more of them wait in the channel than its
+    /// high watermark (64 KiB), and no request body is being read. Then no further request is read
+    /// or answered until the client catches up (`channelWritabilityChanged`); requests already
+    /// decoded wait in `pending`. Without this, a client that pipelined requests and never read was
+    /// answered as fast as it sent: a cached file is answered at once, so the queue of unsent
+    /// responses grew without bound (430 MB of RSS in 5 s, by hand). A body keeps being read, so a
+    /// client that sends all of a POST before reading (python's http.client) is not deadlocked by a
+    /// script that answers as it reads.
+    private func clientIsBehind(_ context: ChannelHandlerContext) -> Bool {
+        guard !context.channel.isWritable else { return false }
+        if case .active(requestEnded: false, _) = self.machine.phase { return false }
+        return true
+    }
+
+    /// The client caught up: what waited is answered, and reading goes on.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { self.responseWritten() }
+        context.fireChannelWritabilityChanged()
     }
 
     /// The current response is written: hands over what waited, up to the next request that must
@@ -216,14 +238,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
                 self.pending.removeAll()
                 return
             }
-            if self.responsePending { break }
+            if self.responsePending || self.clientIsBehind(context) { break }
             switch self.pending.removeFirst() {
             case .part(let part): self.deliver(part, context: context)
             case .parserError(let error, let received): self.answerParserError(error, received: received, context: context)
             case .halfClose: self.inputClosed()
             }
         }
-        if self.readHeld, !self.mustWait, self.machine.phase != .closing {
+        if self.readHeld, !self.mustWait, self.machine.phase != .closing, !self.clientIsBehind(context) {
             self.readHeld = false
             context.read()
         }
