@@ -20,6 +20,42 @@ import Glibc
         #expect(recorder.waitFor { _ in recorder.closed.first?.reason == .idleTimeout })
     }
 
+    /// A big answer written from memory (a listing) to a client that reads it slowly: the idle
+    /// timeout must not cut it off while bytes keep going out (it did, counting from the moment the
+    /// answer was queued). A client that reads nothing of it is still closed.
+    @Test func aSlowReaderOfABigListingGetsAllOfIt() async throws {
+        let tree = try TempTree()
+        for index in 0..<5_000 { try tree.write("dir/a-file-with-a-rather-long-name-\(index).txt", "") }
+        let server = try await TestServer.start(handlers: [FileHandler()], directory: tree.root) { $0.timeoutSeconds = 1 }
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let slow = try RawClient(port: server.port, timeoutSeconds: 20, receiveBuffer: 8 * 1024)
+        try slow.send("GET /dir/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        let received = try await offCooperativePool {
+            // 8 KiB or so every 20 ms: the answer (~870 KB) takes a few timeouts to arrive.
+            var bytes: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { recv(slow.fd, $0.baseAddress, $0.count, 0) }
+                if count <= 0 { break }
+                bytes += chunk[0..<count]
+                usleep(20_000)
+            }
+            return bytes
+        }
+        let text = String(decoding: received, as: UTF8.self)
+        let head = try #require(text.range(of: "\r\n\r\n"))
+        let length = text[..<head.lowerBound].split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+            .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) }
+        let bodyBytes = received.count - text[..<head.upperBound].utf8.count
+        #expect((length ?? 0) > 800_000)
+        #expect(bodyBytes == length, "\(bodyBytes) of \(length ?? -1) bytes arrived before the connection closed")
+        // One that reads nothing is closed all the same.
+        let stalled = try RawClient(port: server.port, timeoutSeconds: 20, receiveBuffer: 8 * 1024)
+        try stalled.send("GET /dir/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(recorder.waitFor(seconds: 15) { _ in recorder.closed.count >= 2 })
+    }
+
     @Test func slowRequestGets408AndIsClosed() async throws {
         let server = try await TestServer.start { $0.timeoutSeconds = 0.5 }
         defer { Task { await server.shutdown() } }

@@ -53,6 +53,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     private var closeReason: CloseReason?
     /// The end of the last response handed to the channel, until it is written.
     private var unwrittenEnd: EventLoopFuture<Void>?
+    /// NIO's unsent bytes at the last timer check while `unwrittenEnd` was set (`.max`: none made).
+    private var unsentAtLastCheck: Int = .max
     /// Writes handed to the channel so far.
     private var channelWrites = 0
     /// Whether every write handed to the channel is known to be written (NIO writes in order, so the
@@ -785,6 +787,23 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
 
     // MARK: Timer
 
+    /// A response handed to the channel whole (a listing, a page) is still being written: the client
+    /// is reading it if NIO's unsent bytes went down since the last check, and that is activity.
+    /// Without this, the idle timeout ran from the moment such a response was queued, and a client
+    /// reading a 1.5 MB listing at 200 KB/s was cut off after `--timeout` (by hand, with
+    /// `--timeout 2`: 500 KB of it); so was one closing after its last response (`Connection:
+    /// close`, HTTP/1.0). One that takes nothing for a whole timeout is still closed (at the second
+    /// check at the latest, as the first has nothing to compare with).
+    private func noteWritingProgress(now: Int64) {
+        guard self.unwrittenEnd != nil, let unsent = try? self.context?.channel.syncOptions?.getOption(.bufferedWritableBytes)
+        else {
+            self.unsentAtLastCheck = .max
+            return
+        }
+        if unsent < self.unsentAtLastCheck { self.machine.activity(now: now) }
+        self.unsentAtLastCheck = unsent
+    }
+
     /// The deadline passed (`ConnectionTimers` checks every connection of the loop periodically).
     func timerDue(now: Int64) {
         self.timerDeadline = .max
@@ -793,6 +812,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
         if self.tracker.lastRead > self.machine.lastActivity, self.machine.phase != .awaitingHead {
             self.machine.activity(now: self.tracker.lastRead)
         }
+        self.noteWritingProgress(now: now)
         let action = self.machine.timerFired(
             now: now,
             partialRequest: self.tracker.partialRequest,
