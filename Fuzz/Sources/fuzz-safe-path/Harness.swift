@@ -4,8 +4,9 @@ import FuzzCheck
 import Glibc
 @testable import ServeEngine
 
-/// A served root made once per run: a file, a folder, a symlink inside, two leading out of it, and one
-/// to a twin of the root whose name is the same text differently normalised (café as e + U+0301).
+/// A served root made once per run: a file, a folder, a symlink inside (and one absolute, back
+/// inside), two leading out of it, and one to a twin of the root whose name is the same text
+/// differently normalised (café as e + U+0301).
 let fixture: (root: String, realRoot: String) = {
     // Under $TMPDIR: Fuzz/run points it at its scratch folder and removes it, since libFuzzer's exit
     // runs no cleanup of ours.
@@ -20,6 +21,7 @@ let fixture: (root: String, realRoot: String) = {
         close(open(file, O_CREAT | O_WRONLY, 0o644))
     }
     symlink("sub", root + "/inside-link")
+    symlink(root + "/sub/a.txt", root + "/absolute-inside")
     symlink("../outside", root + "/escape")
     symlink("/", root + "/slash")
     symlink(twin, root + "/twin")
@@ -57,6 +59,18 @@ public func fuzzSafePath(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         // What the file handler would open: only if it really (symlinks resolved) lies inside the root.
         if FileSystemProbe.isInside(path, root: fixture.realRoot), let real = FileSystemProbe.realPath(path) {
             require(isPath(real.bytes, under: fixture.realRoot), "\(raw.debugDescription) would serve \(real)")
+        }
+
+        // Opened with no check before it, the open is held beneath the root by the kernel
+        // (`openInside`): whatever it opens, folder or file, really lies inside.
+        let confined = resolved.fileSystemPath(under: fixture.realRoot)
+        if case .success(let fd) = FileSystemProbe.openInside(confined, root: fixture.realRoot, flags: O_RDONLY) {
+            var target = [UInt8](repeating: 0, count: 4096)
+            let length = target.withUnsafeMutableBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { readlink("/proc/self/fd/\(fd)", $0.baseAddress!, $0.count) }
+            }
+            close(fd)
+            require(length > 0 && isPath(Array(target[..<length]), under: fixture.realRoot), "\(raw.debugDescription) opened \(String(decoding: target[..<max(0, length)], as: UTF8.self))")
         }
 
         // A link built from the names' bytes (as listings build them) resolves to the same place.
