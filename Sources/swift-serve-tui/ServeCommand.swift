@@ -192,6 +192,8 @@ struct ServeCommand: ParsableCommand {
             // detailed events per request.
             settings.requestDetailPerSecond =
                 terminal == nil ? 0 : DashboardModel.detailPerBatch * (1000 / DashboardApp.frameMilliseconds) / 3
+            // python's `code 404, message File not found` before an error's access line.
+            settings.logsErrorMessages = terminal == nil
             let configuration = settings
             server = try blockingAwait { try await HTTPServer.start(configuration: configuration, handlers: handlers) }
         } catch let error as HTTPServer.StartError {

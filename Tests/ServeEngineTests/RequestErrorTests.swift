@@ -91,6 +91,22 @@ import Testing
         #expect(try server.client().get("/ok").status == 200)
     }
 
+    /// Without a dashboard the access log gets python's `code N, message M` line for each error
+    /// response; with one (the flag off) the request's detail says why instead.
+    @Test(arguments: [true, false])
+    func errorResponsesLogPythonsCodeLine(logs: Bool) async throws {
+        let server = try await TestServer.start { $0.logsErrorMessages = logs }
+        defer { Task { await server.shutdown() } }
+        let recorder = EventRecorder(server)
+        let client = try server.client()
+        try client.send("DELETE /x HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readResponse().status == 501)
+        #expect(try client.get("/ok").status == 200)
+        #expect(recorder.waitFor { _ in recorder.finished.count == 2 })
+        let lines = recorder.events.compactMap { if case .log(let line) = $0 { line.message } else { nil } }
+        #expect(lines.filter { $0.hasPrefix("code ") } == (logs ? ["code 501, message Unsupported method ('DELETE')"] : []))
+    }
+
     @Test func postToAPathNoHandlerTakesIs501AndKeepsTheConnection() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.shutdown() } }

@@ -236,6 +236,12 @@ import Testing
         #expect(stdout.contains("Served 4 request(s) (1xx 0, 2xx 1, 3xx 0, 4xx 3, 5xx 0; 0 aborted)"))
         #expect(stderr.contains("\"GET /hi.txt HTTP/1.1\" 200 5"))
         #expect(stderr.contains("\"GET /%1B[31mred%1B[0m HTTP/1.1\" 404"))
+        // python's log_error line comes right before an error's access line, and only for errors.
+        let lines = stderr.split(separator: "\n")
+        let code = lines.firstIndex { $0.hasSuffix("] code 404, message File not found") }
+        let access = lines.firstIndex { $0.contains("\"GET /%1B[31mred%1B[0m HTTP/1.1\" 404") }
+        #expect(code != nil && access != nil && code.map { $0 + 1 } == access, "\(stderr)")
+        #expect(!lines.contains { $0.contains("code 200") })
         #expect(!stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B || $0.value == 0x202E })
     }
 

@@ -408,6 +408,19 @@ public final class ResponseWriter {
                 receivedIncludesEarlierRequests: unparsed?.received?.includesEarlierRequests ?? false
             )
         }
+        if unparsed == nil, self.environment.configuration.logsErrorMessages {
+            // (For one that was not parsed the connection has published it already.)
+            self.events.publish(
+                .log(
+                    LogLine(
+                        level: .info,
+                        message: "code \(error.status.code), message \(error.message)",
+                        connection: self.request.id.connection,
+                        peer: self.connection.peerDescription
+                    )
+                )
+            )
+        }
         if closeConnection { self.connection.forceCloseAfterResponse() }
         var headers = HTTPHeaders()
         for (name, value) in error.headers { headers.add(name: name, value: value) }

@@ -36,6 +36,10 @@ public struct ServerConfiguration: Sendable {
     /// queueing and freeing the two events was ~8 % of the server's CPU per small-file request.
     /// `nil`: every request; 0: none (the CLI without a dashboard).
     public var requestDetailPerSecond: Int? = nil
+    /// Publish python's `code 404, message File not found` log line before every error response
+    /// (`send_error`'s `log_error`), so an access log says why. The CLI sets it without a dashboard,
+    /// whose request detail says why instead. Requests that could not be parsed always get it.
+    public var logsErrorMessages = false
     /// Cached-file requests closer together than this on one event loop share their freshness
     /// checks (`OpenFileCache.isBusy`). Tests widen it to take that path at debug-build speed.
     var fileCheckBusyWindowNanoseconds: Int64 = OpenFileCache.busyWindowNanoseconds
