@@ -64,7 +64,7 @@ extension CGIScript {
             }
             // Always inside the root, --follow-symlinks or not: a link must not run a program elsewhere.
             guard FileSystemProbe.isInside(FileSystemPath(path), root: root) else {
-                return .error(HTTPError(.forbidden, message: "Symbolic link leads outside the served folder"))
+                return .error(.leadsOutside)
             }
             guard access(path, X_OK) == 0 else {
                 return .error(HTTPError(.forbidden, message: "CGI script is not executable"))

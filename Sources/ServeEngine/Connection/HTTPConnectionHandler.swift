@@ -216,10 +216,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
     /// responses grew without bound (430 MB of RSS in 5 s, by hand). A body keeps being read, so a
     /// client that sends all of a POST before reading (python's http.client) is not deadlocked by a
     /// script that answers as it reads.
+    /// The phase is looked at first: it is a field, and it rules out a request's body and end, so
+    /// the channel is asked once per request, not once per part.
     private func clientIsBehind(_ context: ChannelHandlerContext) -> Bool {
-        guard !context.channel.isWritable else { return false }
         if case .active(requestEnded: false, _) = self.machine.phase { return false }
-        return true
+        return !context.channel.isWritable
     }
 
     /// The client caught up: what waited is answered, and reading goes on.
@@ -536,7 +537,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, TimedConnection {
             .log(
                 LogLine(
                     level: .info,
-                    message: "code \(httpError.status.code), message \(httpError.message)",
+                    message: httpError.logLine,
                     connection: self.id,
                     peer: self.peerDescription
                 )

@@ -414,7 +414,7 @@ public final class ResponseWriter {
                 .log(
                     LogLine(
                         level: .info,
-                        message: "code \(error.status.code), message \(error.message)",
+                        message: error.logLine,
                         connection: self.request.id.connection,
                         peer: self.connection.peerDescription
                     )

@@ -184,7 +184,7 @@ final class FileResponder: RequestResponder, CacheWaiter {
         case .failure(let error): return .error(error.httpError)
         }
         if !configuration.followSymlinks, !resolved.components.isEmpty, !FileSystemProbe.isInside(path, root: root) {
-            return .error(HTTPError(.forbidden, message: "Symbolic link leads outside the served folder"))
+            return .error(.leadsOutside)
         }
         if status.isDirectory {
             if !resolved.hasTrailingSlash, !resolved.components.isEmpty {

@@ -178,7 +178,7 @@ struct Errno: Error, Equatable {
             HTTPError(.forbidden, message: "Symbolic link loop")
         case EXDEV:
             // `openInside`: the kernel found a step out of the root (a symlink changed after the check).
-            HTTPError(.forbidden, message: "Symbolic link leads outside the served folder")
+            HTTPError.leadsOutside
         default:
             HTTPError(.internalServerError, message: String(cString: strerror(self.code)))
         }

@@ -27,6 +27,13 @@ public struct HTTPError: Error, Sendable, Equatable {
             && lhs.headers.elementsEqual(rhs.headers, by: { $0 == $1 })
     }
 
+    /// 403 for a symlink whose target lies outside the served folder (found by the `realpath` check,
+    /// or by the kernel while opening, `FileSystemProbe.openInside`).
+    static let leadsOutside = HTTPError(.forbidden, message: "Symbolic link leads outside the served folder")
+
+    /// The log line python's `send_error` writes before the response (`log_error`).
+    var logLine: String { "code \(self.status.code), message \(self.message)" }
+
     /// Whether this status may carry a body (RFC 9110 §15: not 1xx, 204, 205 or 304).
     var allowsBody: Bool {
         let code = self.status.code
